@@ -1,0 +1,83 @@
+package io.swarmlet.grpc;
+
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.swarmlet.api.control.ControlApi;
+import io.swarmlet.api.control.ControlException;
+import io.swarmlet.api.grpc.ControlGrpc;
+import io.swarmlet.api.types.*;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * A {@link ControlApi} reached over gRPC (the CLI's way in). gRPC statuses come
+ * back as {@link ControlException}s of the same code, with the server's message.
+ */
+public final class RemoteControlApi implements ControlApi, AutoCloseable {
+
+    private final ManagedChannel channel;
+    private final ControlGrpc.ControlBlockingStub stub;
+    private final String target;
+    private final long deadlineMillis;
+
+    private RemoteControlApi(ManagedChannel channel, String target, long deadlineMillis) {
+        this.channel = channel;
+        this.stub = ControlGrpc.newBlockingStub(channel);
+        this.target = target;
+        this.deadlineMillis = deadlineMillis;
+    }
+
+    /**
+     * Connects to the control socket of a manager.
+     *
+     * @throws ControlException UNAVAILABLE, saying what to do, if no daemon listens there
+     */
+    public static RemoteControlApi unix(Path socket, long deadlineMillis) {
+        if (!Files.exists(socket)) {
+            throw new ControlException(ControlException.Code.UNAVAILABLE,
+                    "cannot connect to swarmletd: no control socket at " + socket
+                            + " (is swarmletd running? start it, or point --socket / SWARM_SOCKET at its --listen-control-api path)");
+        }
+        return new RemoteControlApi(Transports.unixChannel(socket), socket.toString(), deadlineMillis);
+    }
+
+    private <R> R call(Supplier<R> rpc) {
+        try {
+            return rpc.get();
+        } catch (StatusRuntimeException e) {
+            ControlException.Code code = Errors.controlCode(e.getStatus().getCode());
+            String msg = e.getStatus().getDescription();
+            if (code == ControlException.Code.UNAVAILABLE && (msg == null || msg.startsWith("io exception") || msg.contains("Connection refused"))) {
+                msg = "cannot connect to swarmletd at " + target + " (is it running? start it, or point --socket / SWARM_SOCKET at its --listen-control-api path)";
+            }
+            throw new ControlException(code, msg == null ? e.getStatus().getCode().name() : msg, e);
+        }
+    }
+
+    private ControlGrpc.ControlBlockingStub s() {
+        return stub.withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS);
+    }
+
+    @Override public VersionResponse version(VersionRequest q) { return call(() -> s().version(q)); }
+    @Override public GetNodeResponse getNode(GetNodeRequest q) { return call(() -> s().getNode(q)); }
+    @Override public ListNodesResponse listNodes(ListNodesRequest q) { return call(() -> s().listNodes(q)); }
+    @Override public UpdateNodeResponse updateNode(UpdateNodeRequest q) { return call(() -> s().updateNode(q)); }
+    @Override public RemoveNodeResponse removeNode(RemoveNodeRequest q) { return call(() -> s().removeNode(q)); }
+    @Override public GetClusterResponse getCluster(GetClusterRequest q) { return call(() -> s().getCluster(q)); }
+    @Override public ListClustersResponse listClusters(ListClustersRequest q) { return call(() -> s().listClusters(q)); }
+    @Override public UpdateClusterResponse updateCluster(UpdateClusterRequest q) { return call(() -> s().updateCluster(q)); }
+    @Override public GetServiceResponse getService(GetServiceRequest q) { return call(() -> s().getService(q)); }
+    @Override public ListServicesResponse listServices(ListServicesRequest q) { return call(() -> s().listServices(q)); }
+    @Override public CreateServiceResponse createService(CreateServiceRequest q) { return call(() -> s().createService(q)); }
+    @Override public UpdateServiceResponse updateService(UpdateServiceRequest q) { return call(() -> s().updateService(q)); }
+    @Override public RemoveServiceResponse removeService(RemoveServiceRequest q) { return call(() -> s().removeService(q)); }
+    @Override public GetTaskResponse getTask(GetTaskRequest q) { return call(() -> s().getTask(q)); }
+    @Override public ListTasksResponse listTasks(ListTasksRequest q) { return call(() -> s().listTasks(q)); }
+
+    @Override
+    public void close() {
+        channel.shutdownNow();
+    }
+}
