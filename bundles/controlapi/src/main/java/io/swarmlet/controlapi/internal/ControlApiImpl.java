@@ -1,0 +1,297 @@
+package io.swarmlet.controlapi.internal;
+
+import io.swarmlet.api.control.ControlApi;
+import io.swarmlet.api.control.ControlException;
+import io.swarmlet.api.node.LocalNode;
+import io.swarmlet.api.store.Kind;
+import io.swarmlet.api.store.ReadTx;
+import io.swarmlet.api.store.Store;
+import io.swarmlet.api.store.StoreException;
+import io.swarmlet.api.store.WriteTx;
+import io.swarmlet.api.types.*;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+/**
+ * The control API of a manager: validates requests, reads the local store
+ * copy and writes through the replicated store. It never talks to other
+ * components; what it writes, they see in the store.
+ */
+@Component(service = ControlApi.class)
+public class ControlApiImpl implements ControlApi {
+
+    @Reference
+    private Store store;
+
+    @Reference
+    private LocalNode local;
+
+    private String version = "dev";
+
+    public ControlApiImpl() {}
+
+    /** For tests outside OSGi. */
+    ControlApiImpl(Store store, LocalNode local) {
+        this.store = store;
+        this.local = local;
+    }
+
+    @Activate
+    void activate(BundleContext context) {
+        version = context.getBundle().getVersion().toString();
+    }
+
+    // ------------------------------------------------------------ helpers
+
+    private <R> R read(Function<ReadTx, R> reader) {
+        return store.view(reader);
+    }
+
+    /** Runs a write, turning store refusals into control API errors. */
+    private void write(Consumer<WriteTx> writer) {
+        try {
+            store.update(writer);
+        } catch (StoreException e) {
+            throw translate(e);
+        }
+    }
+
+    static ControlException translate(StoreException e) {
+        switch (e.reason()) {
+            case SEQUENCE_CONFLICT:
+                return new ControlException(ControlException.Code.ABORTED,
+                        "update out of sequence: the object was changed by someone else; inspect it again and retry");
+            case EXISTS:
+                return new ControlException(ControlException.Code.ALREADY_EXISTS, e.getMessage());
+            case NOT_FOUND:
+                return ControlException.notFound(e.getMessage());
+            case INVALID:
+                return ControlException.invalid(e.getMessage());
+            case NO_QUORUM:
+                return new ControlException(ControlException.Code.UNAVAILABLE, e.getMessage());
+            default:
+                return new ControlException(ControlException.Code.INTERNAL, e.getMessage(), e);
+        }
+    }
+
+    private static <T extends com.google.protobuf.Message> Predicate<T> matches(Kind<T> kind, ListFilters f,
+                                                                              Function<T, String> alias,
+                                                                              Function<T, Map<String, String>> labels) {
+        return o -> {
+            if (!f.getNamesList().isEmpty() && !f.getNamesList().contains(kind.objectName(o))
+                    && (alias == null || !f.getNamesList().contains(alias.apply(o)))) {
+                return false;
+            }
+            if (!f.getIdPrefixesList().isEmpty() && f.getIdPrefixesList().stream().noneMatch(p -> kind.id(o).startsWith(p))) {
+                return false;
+            }
+            if (labels != null) {
+                Map<String, String> have = labels.apply(o);
+                for (Map.Entry<String, String> want : f.getLabelsMap().entrySet()) {
+                    if (!have.containsKey(want.getKey())
+                            || (!want.getValue().isEmpty() && !want.getValue().equals(have.get(want.getKey())))) {
+                        return false;
+                    }
+                }
+            }
+            return true;
+        };
+    }
+
+    private static void checkVersion(long requested, com.google.protobuf.Message current, Meta meta) {
+        if (requested != 0 && requested != meta.getVersion()) {
+            throw new ControlException(ControlException.Code.ABORTED,
+                    "update out of sequence: version " + requested + " is not the current version " + meta.getVersion()
+                            + "; inspect the object again and retry");
+        }
+    }
+
+    private static String hostname(Node n) {
+        return n.getDescription().getHostname();
+    }
+
+    private Node node(ReadTx tx, String ref) {
+        if ("self".equals(ref)) {
+            return tx.get(Kind.NODE, local.nodeId()).orElseThrow(() -> ControlException.notFound("No such node: self"));
+        }
+        return Resolver.resolve(tx, Kind.NODE, ref, ControlApiImpl::hostname);
+    }
+
+    // ------------------------------------------------------------ version
+
+    @Override
+    public VersionResponse version(VersionRequest request) {
+        return VersionResponse.newBuilder()
+                .setVersion(version)
+                .setJavaVersion(System.getProperty("java.version", ""))
+                .setOsArch(System.getProperty("os.name", "") + "/" + System.getProperty("os.arch", ""))
+                .setNodeId(local.nodeId())
+                .setClusterId(local.clusterId())
+                .setLeader(store.isLeader())
+                .build();
+    }
+
+    // ------------------------------------------------------------ nodes
+
+    @Override
+    public GetNodeResponse getNode(GetNodeRequest request) {
+        return GetNodeResponse.newBuilder().setNode(this.<Node>read(tx -> node(tx, request.getId()))).build();
+    }
+
+    @Override
+    public ListNodesResponse listNodes(ListNodesRequest request) {
+        List<Node> nodes = read(tx -> tx.find(Kind.NODE,
+                matches(Kind.NODE, request.getFilters(), ControlApiImpl::hostname, n -> n.getSpec().getAnnotations().getLabelsMap())));
+        return ListNodesResponse.newBuilder().addAllNodes(nodes).build();
+    }
+
+    @Override
+    public UpdateNodeResponse updateNode(UpdateNodeRequest request) {
+        if (!request.hasSpec()) {
+            throw ControlException.invalid("node update needs a spec");
+        }
+        NodeSpec spec = request.getSpec();
+        if (spec.getAvailabilityValue() < 0 || spec.getAvailability() == NodeSpec.Availability.UNRECOGNIZED) {
+            throw ControlException.invalid("invalid availability: use active, pause or drain");
+        }
+        AtomicReference<String> id = new AtomicReference<>();
+        write(tx -> {
+            Node current = node(tx, request.getId());
+            checkVersion(request.getVersion(), current, current.getMeta());
+            if (spec.getDesiredRole() != current.getSpec().getDesiredRole()) {
+                throw new ControlException(ControlException.Code.UNIMPLEMENTED,
+                        "changing a node's role (promote/demote) comes with multi-node clusters; it is not supported by this build yet");
+            }
+            id.set(current.getId());
+            tx.update(Kind.NODE, current.toBuilder().setSpec(spec).build());
+        });
+        return UpdateNodeResponse.newBuilder().setNode(this.<Node>read(tx -> tx.get(Kind.NODE, id.get()).orElseThrow())).build();
+    }
+
+    @Override
+    public RemoveNodeResponse removeNode(RemoveNodeRequest request) {
+        write(tx -> {
+            Node n = node(tx, request.getId());
+            if (n.getRole() == NodeRole.MANAGER || n.getSpec().getDesiredRole() == NodeRole.MANAGER) {
+                throw new ControlException(ControlException.Code.FAILED_PRECONDITION,
+                        "node " + n.getId() + " is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal");
+            }
+            if (n.getStatus().getState() == NodeStatus.State.READY && !request.getForce()) {
+                throw new ControlException(ControlException.Code.FAILED_PRECONDITION,
+                        "node " + n.getId() + " is not down and can't be removed; stop it first, or use --force");
+            }
+            tx.delete(Kind.NODE, n.getId());
+        });
+        return RemoveNodeResponse.getDefaultInstance();
+    }
+
+    // ------------------------------------------------------------ cluster
+
+    @Override
+    public GetClusterResponse getCluster(GetClusterRequest request) {
+        return GetClusterResponse.newBuilder()
+                .setCluster(this.<Cluster>read(tx -> Resolver.resolve(tx, Kind.CLUSTER, request.getId(), null))).build();
+    }
+
+    @Override
+    public ListClustersResponse listClusters(ListClustersRequest request) {
+        return ListClustersResponse.newBuilder()
+                .addAllClusters(read(tx -> tx.find(Kind.CLUSTER,
+                        matches(Kind.CLUSTER, request.getFilters(), null, c -> c.getSpec().getAnnotations().getLabelsMap()))))
+                .build();
+    }
+
+    @Override
+    public UpdateClusterResponse updateCluster(UpdateClusterRequest request) {
+        if (!request.hasSpec()) {
+            throw ControlException.invalid("cluster update needs a spec");
+        }
+        ClusterSpec spec = request.getSpec();
+        if (spec.getOrchestration().getTaskHistoryRetentionLimit() < 0) {
+            throw ControlException.invalid("task history retention limit must be 0 or more");
+        }
+        if (spec.getDispatcher().getHeartbeatPeriodMs() < 0) {
+            throw ControlException.invalid("dispatcher heartbeat period must not be negative");
+        }
+        AtomicReference<String> id = new AtomicReference<>();
+        write(tx -> {
+            Cluster current = Resolver.resolve(tx, Kind.CLUSTER, request.getId(), null);
+            checkVersion(request.getVersion(), current, current.getMeta());
+            if (!spec.getAnnotations().getName().equals(current.getSpec().getAnnotations().getName())) {
+                throw ControlException.invalid("a cluster cannot be renamed");
+            }
+            Cluster.Builder b = current.toBuilder().setSpec(spec);
+            String digest = current.getRootCa().getCaCertHash();
+            if (request.getRotateWorkerToken()) {
+                b.getJoinTokensBuilder().setWorker(TokenFormat.newToken(digest));
+            }
+            if (request.getRotateManagerToken()) {
+                b.getJoinTokensBuilder().setManager(TokenFormat.newToken(digest));
+            }
+            id.set(current.getId());
+            tx.update(Kind.CLUSTER, b.build());
+        });
+        return UpdateClusterResponse.newBuilder().setCluster(this.<Cluster>read(tx -> tx.get(Kind.CLUSTER, id.get()).orElseThrow())).build();
+    }
+
+    // ------------------------------------------------------------ services and tasks (run by the orchestrator issue)
+
+    @Override
+    public GetServiceResponse getService(GetServiceRequest request) {
+        return GetServiceResponse.newBuilder()
+                .setService(this.<Service>read(tx -> Resolver.resolve(tx, Kind.SERVICE, request.getId(), null))).build();
+    }
+
+    @Override
+    public ListServicesResponse listServices(ListServicesRequest request) {
+        return ListServicesResponse.newBuilder()
+                .addAllServices(read(tx -> tx.find(Kind.SERVICE,
+                        matches(Kind.SERVICE, request.getFilters(), null, s -> s.getSpec().getAnnotations().getLabelsMap()))))
+                .build();
+    }
+
+    @Override
+    public CreateServiceResponse createService(CreateServiceRequest request) {
+        throw notYet("services");
+    }
+
+    @Override
+    public UpdateServiceResponse updateService(UpdateServiceRequest request) {
+        throw notYet("services");
+    }
+
+    @Override
+    public RemoveServiceResponse removeService(RemoveServiceRequest request) {
+        throw notYet("services");
+    }
+
+    @Override
+    public GetTaskResponse getTask(GetTaskRequest request) {
+        return GetTaskResponse.newBuilder()
+                .setTask(this.<Task>read(tx -> Resolver.resolve(tx, Kind.TASK, request.getId(), null))).build();
+    }
+
+    @Override
+    public ListTasksResponse listTasks(ListTasksRequest request) {
+        ListFilters f = request.getFilters();
+        Predicate<Task> base = matches(Kind.TASK, f, null, t -> t.getAnnotations().getLabelsMap());
+        return ListTasksResponse.newBuilder()
+                .addAllTasks(read(tx -> tx.find(Kind.TASK, t -> base.test(t)
+                        && (f.getServiceIdsList().isEmpty() || f.getServiceIdsList().contains(t.getServiceId()))
+                        && (f.getNodeIdsList().isEmpty() || f.getNodeIdsList().contains(t.getNodeId())))))
+                .build();
+    }
+
+    private static ControlException notYet(String what) {
+        return new ControlException(ControlException.Code.UNIMPLEMENTED,
+                "creating and changing " + what + " is not supported by this build yet");
+    }
+}
