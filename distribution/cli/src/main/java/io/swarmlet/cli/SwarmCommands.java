@@ -1,0 +1,122 @@
+package io.swarmlet.cli;
+
+import io.swarmlet.api.control.ControlApi;
+import io.swarmlet.api.types.Cluster;
+import io.swarmlet.api.types.ListNodesRequest;
+import io.swarmlet.api.types.Node;
+import io.swarmlet.api.types.UpdateClusterRequest;
+import io.swarmlet.api.types.VersionRequest;
+import io.swarmlet.api.types.VersionResponse;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code swarmlet swarm ...}: docker's swarm verbs that a client can do (joining is swarmletd's). */
+@Command(name = "swarm",
+        description = "Manage the swarm.",
+        synopsisSubcommandLabel = "COMMAND",
+        subcommands = {SwarmCommands.JoinToken.class})
+public final class SwarmCommands extends CliCommand.Group {
+
+    /** swarmletd's default remote API port, for when no manager address is known. */
+    static final int DEFAULT_REMOTE_API_PORT = 4242;
+    static final String UNKNOWN_ADDR = "<manager-ip>:" + DEFAULT_REMOTE_API_PORT;
+
+    enum Role { worker, manager }
+
+    /**
+     * The address a new node should join at: that of the node the CLI talks
+     * to if it is a manager, else the leader's, else any manager's.
+     */
+    static String joinAddr(List<Node> nodes, String selfId) {
+        Optional<Node> manager = nodes.stream()
+                .filter(Node::hasManagerStatus)
+                .min(Comparator.comparing((Node n) -> !n.getId().equals(selfId))
+                        .thenComparing(n -> !n.getManagerStatus().getLeader())
+                        .thenComparing(Node::getId));
+        return manager.map(SwarmCommands::joinAddr).orElse(UNKNOWN_ADDR);
+    }
+
+    /**
+     * A manager's join address: its status address when that has a port (the
+     * address it advertises), else that host (or the host of its Raft
+     * address) at the default remote API port.
+     */
+    static String joinAddr(Node manager) {
+        String addr = manager.getStatus().getAddr();
+        if (!addr.isEmpty() && hasPort(addr)) {
+            return addr;
+        }
+        String host = !addr.isEmpty() ? addr : host(manager.getManagerStatus().getAddr());
+        if (host.isEmpty()) {
+            return UNKNOWN_ADDR;
+        }
+        return (host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host) + ":" + DEFAULT_REMOTE_API_PORT;
+    }
+
+    private static boolean hasPort(String addr) {
+        if (addr.startsWith("[")) {
+            return addr.contains("]:");
+        }
+        int colons = addr.length() - addr.replace(":", "").length();
+        return colons == 1;
+    }
+
+    private static String host(String hostPort) {
+        if (hostPort.isEmpty() || !hasPort(hostPort)) {
+            return hostPort;
+        }
+        String h = hostPort.substring(0, hostPort.lastIndexOf(':'));
+        return h.startsWith("[") && h.endsWith("]") ? h.substring(1, h.length() - 1) : h;
+    }
+
+    @Command(name = "join-token", description = "Print the command that adds a worker or a manager to the swarm (or just its token).")
+    static final class JoinToken extends CliCommand {
+        @Option(names = {"-q", "--quiet"}, description = "Only display the token.")
+        boolean quiet;
+
+        @Option(names = "--rotate", description = "Replace the token with a new one first.")
+        boolean rotate;
+
+        @Parameters(paramLabel = "worker|manager", description = "Whose token: worker or manager.")
+        Role role;
+
+        @Override
+        public Integer call() {
+            ControlApi api = api();
+            VersionResponse v = api.version(VersionRequest.getDefaultInstance());
+            Cluster cluster = ClusterCommands.get(api, v.getClusterId().isEmpty() ? "default" : v.getClusterId());
+            if (rotate) {
+                cluster = api.updateCluster(UpdateClusterRequest.newBuilder()
+                        .setId(cluster.getId())
+                        .setVersion(cluster.getMeta().getVersion())
+                        .setSpec(cluster.getSpec())
+                        .setRotateWorkerToken(role == Role.worker)
+                        .setRotateManagerToken(role == Role.manager)
+                        .build()).getCluster();
+                if (!quiet) {
+                    out().println("Successfully rotated " + role + " join token.");
+                    out().println();
+                }
+            }
+            String token = role == Role.worker ? cluster.getJoinTokens().getWorker() : cluster.getJoinTokens().getManager();
+            if (token.isEmpty()) {
+                throw new CliException("cluster " + cluster.getSpec().getAnnotations().getName() + " has no " + role
+                        + " join token yet; rotate one with 'swarmlet swarm join-token --rotate " + role + "'");
+            }
+            if (quiet) {
+                out().println(token);
+                return Main.EXIT_OK;
+            }
+            String addr = joinAddr(api.listNodes(ListNodesRequest.getDefaultInstance()).getNodesList(), v.getNodeId());
+            out().println("To add a " + role + " to this swarm, run the following command:");
+            out().println();
+            out().println("    swarmletd --join-addr " + addr + " --join-token " + token);
+            out().println();
+            return Main.EXIT_OK;
+        }
+    }
+}

@@ -1,0 +1,389 @@
+package io.swarmlet.cli;
+
+import static io.swarmlet.cli.FakeControlApi.LEADER;
+import static io.swarmlet.cli.FakeControlApi.MANAGER2;
+import static io.swarmlet.cli.FakeControlApi.WORKER;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.swarmlet.api.types.NodeRole;
+import io.swarmlet.api.types.NodeSpec;
+import io.swarmlet.api.types.UpdateNodeRequest;
+import io.swarmlet.grpc.ControlGrpcService;
+import io.swarmlet.grpc.Transports;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The CLI against a real gRPC server on a unix socket, serving {@link FakeControlApi}. */
+class CliEndToEndTest {
+
+    private static Path dir;
+    private static Path socket;
+    private static Transports.Listener server;
+    private static volatile FakeControlApi fake;
+    /** Netty warns that unix sockets have no SO_KEEPALIVE; Main.main silences it the same way. */
+    private static final java.util.logging.Logger GRPC_LOG = java.util.logging.Logger.getLogger("io.grpc");
+
+    record Result(int code, String out, String err) {
+        List<String> lines() {
+            return out.lines().toList();
+        }
+    }
+
+    @BeforeAll
+    static void serve() throws IOException {
+        assumeTrue(Transports.unixSocketsAvailable(), "unix sockets need Linux with epoll");
+        GRPC_LOG.setLevel(java.util.logging.Level.SEVERE);
+        // unix socket paths are limited to ~107 bytes: keep it short, under /tmp
+        dir = Files.createTempDirectory(Path.of("/tmp"), "swcli");
+        socket = dir.resolve("c.sock");
+        fake = new FakeControlApi();
+        // the service delegates to whatever fake is current, so each test starts from fresh state
+        io.swarmlet.api.control.ControlApi delegating = (io.swarmlet.api.control.ControlApi) java.lang.reflect.Proxy.newProxyInstance(
+                CliEndToEndTest.class.getClassLoader(), new Class<?>[] {io.swarmlet.api.control.ControlApi.class},
+                (proxy, method, args) -> {
+                    try {
+                        return method.invoke(fake, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        server = Transports.serveUnix(socket, "cli-test", List.of(new ControlGrpcService(delegating, e -> { })));
+    }
+
+    @AfterAll
+    static void stop() throws IOException {
+        if (server != null) {
+            server.close();
+        }
+        if (dir != null) {
+            try (Stream<Path> s = Files.walk(dir)) {
+                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    @BeforeEach
+    void freshState() {
+        fake = new FakeControlApi();
+    }
+
+    static Result run(String... args) {
+        List<String> all = new ArrayList<>(List.of("--socket", socket.toString()));
+        all.addAll(List.of(args));
+        return runRaw(all.toArray(String[]::new));
+    }
+
+    static Result runRaw(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(new Main(), new PrintWriter(out), new PrintWriter(err), args);
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    private static void assertOk(Result r) {
+        assertEquals("", r.err(), "stderr");
+        assertEquals(0, r.code(), "exit code");
+    }
+
+    // ------------------------------------------------------------ node ls
+
+    @Test
+    void nodeLsPrintsDockerTableWithSelfAndLeaderMarkers() {
+        Result r = run("node", "ls");
+        assertOk(r);
+        String row = "%-30s%-11s%-10s%-15s%-17s%s";
+        assertEquals(List.of(
+                String.format(row, "ID", "HOSTNAME", "STATUS", "AVAILABILITY", "MANAGER STATUS", "ENGINE VERSION"),
+                String.format(row, LEADER + " *", "manager1", "Ready", "Active", "Leader", "24.0.7"),
+                String.format(row, MANAGER2, "manager2", "Ready", "Active", "Reachable", "24.0.7"),
+                String.format(row, WORKER, "worker1", "Down", "Pause", "", "24.0.5")), r.lines());
+    }
+
+    @Test
+    void nodeLsQuietPrintsIdsOnly() {
+        Result r = run("node", "ls", "-q");
+        assertOk(r);
+        assertEquals(List.of(LEADER, MANAGER2, WORKER), r.lines());
+        assertEquals(List.of("listNodes"), fake.calls, "no version call needed for IDs");
+    }
+
+    @Test
+    void nodeLsJsonIsAnArrayOfNodes() {
+        Result r = run("node", "ls", "--format", "json");
+        assertOk(r);
+        JsonArray a = JsonParser.parseString(r.out()).getAsJsonArray();
+        assertEquals(3, a.size());
+        JsonObject first = a.get(0).getAsJsonObject();
+        assertEquals(LEADER, first.get("id").getAsString());
+        assertEquals("manager1", first.getAsJsonObject("description").get("hostname").getAsString());
+        assertTrue(first.getAsJsonObject("managerStatus").get("leader").getAsBoolean());
+        assertEquals("ACTIVE", first.getAsJsonObject("spec").get("availability").getAsString(), "defaults are printed too");
+    }
+
+    @Test
+    void nodeLsTemplatesAndFilters() {
+        Result r = run("node", "ls", "--format", "{{.Hostname}}:{{.Self}}:{{.ManagerStatus}}");
+        assertOk(r);
+        assertEquals(List.of("manager1:true:Leader", "manager2:false:Reachable", "worker1:false:"), r.lines());
+
+        r = run("node", "ls", "--format", "table {{.Hostname}}\\t{{.Role}}", "-f", "role=manager");
+        assertOk(r);
+        assertEquals(List.of("HOSTNAME   ROLE", "manager1   manager", "manager2   manager"), r.lines());
+
+        r = run("node", "ls", "-q", "--filter", "node.label=zone=eu-1");
+        assertOk(r);
+        assertEquals(List.of(WORKER), r.lines());
+    }
+
+    // ------------------------------------------------------------ node inspect
+
+    @Test
+    void nodeInspectResolvesUniquePrefixOnServer() {
+        Result r = run("node", "inspect", "xyz");
+        assertOk(r);
+        JsonArray a = JsonParser.parseString(r.out()).getAsJsonArray();
+        assertEquals(1, a.size());
+        assertEquals(WORKER, a.get(0).getAsJsonObject().get("id").getAsString());
+        assertTrue(r.out().startsWith("[\n    {\n        \"id\""), "docker's indentation: " + r.out());
+    }
+
+    @Test
+    void nodeInspectPretty() {
+        Result r = run("node", "inspect", "--pretty", "abc");
+        assertOk(r);
+        List<String> lines = r.lines();
+        assertTrue(lines.get(0).matches("ID:\\s+" + LEADER), lines.get(0));
+        assertTrue(lines.contains(" State:               Ready") || lines.stream().anyMatch(l -> l.matches(" State:\\s+Ready")), r.out());
+        assertTrue(lines.stream().anyMatch(l -> l.matches("Hostname:\\s+manager1")), r.out());
+        assertTrue(lines.stream().anyMatch(l -> l.matches(" Leader:\\s+Yes")), r.out());
+        assertTrue(lines.stream().anyMatch(l -> l.matches(" Memory:\\s+8GiB")), r.out());
+        assertTrue(lines.stream().anyMatch(l -> l.matches(" CPUs:\\s+4")), r.out());
+        assertTrue(lines.stream().anyMatch(l -> l.matches("Engine Version:\\s+24.0.7")), r.out());
+        // all values start in one column
+        int col = lines.get(0).indexOf(LEADER);
+        assertEquals(col, lines.stream().filter(l -> l.startsWith("Hostname:")).findFirst().orElseThrow().indexOf("manager1"));
+    }
+
+    @Test
+    void nodeInspectSelfWithTemplate() {
+        Result r = run("node", "inspect", "self", "--format", "{{.ID}} {{.Hostname}} {{.Self}}");
+        assertOk(r);
+        assertEquals(LEADER + " manager1 true\n", r.out());
+    }
+
+    @Test
+    void ambiguousPrefixIsAnErrorLine() {
+        Result r = run("node", "inspect", "ab");
+        assertEquals(1, r.code());
+        assertEquals("Error: node ab is ambiguous (2 matches found)\n", r.err());
+        assertEquals("[]\n", r.out());
+    }
+
+    @Test
+    void inspectPrintsWhatWasFoundAndAnErrorPerMissingNode() {
+        Result r = run("node", "inspect", "abd", "nope", "worker-x");
+        assertEquals(1, r.code());
+        JsonArray a = JsonParser.parseString(r.out()).getAsJsonArray();
+        assertEquals(1, a.size());
+        assertEquals(MANAGER2, a.get(0).getAsJsonObject().get("id").getAsString());
+        assertEquals("Error: node nope not found\nError: node worker-x not found\n", r.err());
+    }
+
+    // ------------------------------------------------------------ node update & friends
+
+    @Test
+    void drainUpdatesAvailabilityAtTheVersionRead() {
+        Result r = run("node", "drain", "xyz");
+        assertOk(r);
+        assertEquals("xyz\n", r.out());
+        assertEquals(1, fake.nodeUpdates.size());
+        UpdateNodeRequest u = fake.nodeUpdates.get(0);
+        assertEquals(WORKER, u.getId(), "the full ID, not the prefix");
+        assertEquals(13, u.getVersion(), "the version read");
+        assertEquals(NodeSpec.Availability.DRAIN, u.getSpec().getAvailability());
+        assertEquals("eu-1", u.getSpec().getAnnotations().getLabelsOrThrow("zone"), "the rest of the spec is kept");
+        assertEquals(NodeSpec.Availability.DRAIN, fake.nodes.get(WORKER).getSpec().getAvailability());
+    }
+
+    @Test
+    void activateAndPause() {
+        assertOk(run("node", "activate", "xyz"));
+        assertEquals(NodeSpec.Availability.ACTIVE, fake.nodeUpdates.get(0).getSpec().getAvailability());
+        Result r = run("node", "pause", "abc", "abd");
+        assertOk(r);
+        assertEquals("abc\nabd\n", r.out());
+        assertEquals(NodeSpec.Availability.PAUSE, fake.nodes.get(LEADER).getSpec().getAvailability());
+        assertEquals(NodeSpec.Availability.PAUSE, fake.nodes.get(MANAGER2).getSpec().getAvailability());
+    }
+
+    @Test
+    void drainOfAmbiguousNodeFailsWithoutUpdating() {
+        Result r = run("node", "drain", "ab");
+        assertEquals(1, r.code());
+        assertEquals("Error: node ab is ambiguous (2 matches found)\n", r.err());
+        assertTrue(fake.nodeUpdates.isEmpty());
+    }
+
+    @Test
+    void updateLabelsAndAvailability() {
+        Result r = run("node", "update", "--availability", "DRAIN", "--label-add", "gpu=true", "--label-add", "fast",
+                "--label-rm", "ssd", WORKER);
+        assertOk(r);
+        assertEquals(WORKER + "\n", r.out());
+        NodeSpec spec = fake.nodeUpdates.get(0).getSpec();
+        assertEquals(NodeSpec.Availability.DRAIN, spec.getAvailability());
+        assertEquals(java.util.Map.of("zone", "eu-1", "gpu", "true", "fast", ""), spec.getAnnotations().getLabelsMap());
+    }
+
+    @Test
+    void removingAMissingLabelIsAnError() {
+        Result r = run("node", "update", "--label-rm", "nope", "abc");
+        assertEquals(1, r.code());
+        assertEquals("Error: key nope doesn't exist in node's labels\n", r.err());
+        assertTrue(fake.nodeUpdates.isEmpty());
+    }
+
+    @Test
+    void promoteAndDemote() {
+        Result r = run("node", "promote", "xyz");
+        assertOk(r);
+        assertEquals("Node xyz promoted to a manager in the swarm.\n", r.out());
+        assertEquals(NodeRole.MANAGER, fake.nodeUpdates.get(0).getSpec().getDesiredRole());
+        r = run("node", "demote", "xyz");
+        assertOk(r);
+        assertEquals(NodeRole.WORKER, fake.nodeUpdates.get(1).getSpec().getDesiredRole());
+    }
+
+    @Test
+    void rmSaysWhatTheServerSays() {
+        Result r = run("node", "rm", "abd");
+        assertEquals(1, r.code());
+        assertEquals("Error: node abd is not down and can't be removed (use --force)\n", r.err());
+        r = run("node", "rm", "--force", "abd");
+        assertOk(r);
+        assertTrue(!fake.nodes.containsKey(MANAGER2));
+    }
+
+    // ------------------------------------------------------------ cluster, swarm, version
+
+    @Test
+    void clusterInspectDefaultShowsSettingsAndBothJoinTokens() {
+        Result r = run("cluster", "inspect", "default");
+        assertOk(r);
+        List<String> lines = r.lines();
+        assertTrue(lines.contains("ID: " + FakeControlApi.CLUSTER), r.out());
+        assertTrue(lines.contains("Name: default"), r.out());
+        assertTrue(lines.contains(" Task History Retention Limit: 5"), r.out());
+        assertTrue(lines.contains(" Heartbeat Period: 5s"), r.out());
+        assertTrue(lines.contains(" Election Tick: 10"), r.out());
+        assertTrue(lines.contains(" Node Certificate Expiry: 2160h0m0s"), r.out());
+        assertTrue(lines.contains(" CA Cert Hash: sha256:4f6b0c4a1d"), r.out());
+        int tokens = lines.indexOf("Join Tokens:");
+        assertTrue(tokens > 0, r.out());
+        assertEquals(" Worker: " + FakeControlApi.WORKER_TOKEN, lines.get(tokens + 1));
+        assertEquals(" Manager: " + FakeControlApi.MANAGER_TOKEN, lines.get(tokens + 2));
+    }
+
+    @Test
+    void clusterLsAndJson() {
+        Result r = run("cluster", "ls");
+        assertOk(r);
+        assertEquals(List.of(String.format("%-28s%s", "ID", "NAME"), String.format("%-28s%s", FakeControlApi.CLUSTER, "default")),
+                r.lines());
+        r = run("cluster", "inspect", "--format", "json", "default");
+        assertOk(r);
+        assertEquals(FakeControlApi.WORKER_TOKEN, JsonParser.parseString(r.out()).getAsJsonArray().get(0).getAsJsonObject()
+                .getAsJsonObject("joinTokens").get("worker").getAsString());
+    }
+
+    @Test
+    void clusterInspectUnknown() {
+        Result r = run("cluster", "inspect", "prod");
+        assertEquals(1, r.code());
+        assertEquals("Error: cluster prod not found\n", r.err());
+    }
+
+    @Test
+    void joinToken() {
+        Result r = run("swarm", "join-token", "worker");
+        assertOk(r);
+        assertEquals("To add a worker to this swarm, run the following command:\n\n"
+                + "    swarmletd --join-addr 10.0.0.1:4242 --join-token " + FakeControlApi.WORKER_TOKEN + "\n\n", r.out());
+        r = run("swarm", "join-token", "-q", "manager");
+        assertOk(r);
+        assertEquals(FakeControlApi.MANAGER_TOKEN + "\n", r.out());
+    }
+
+    @Test
+    void joinTokenRotate() {
+        Result r = run("swarm", "join-token", "--rotate", "-q", "worker");
+        assertOk(r);
+        assertEquals("SWMTKN-1-rotated-worker\n", r.out());
+        assertEquals(3, fake.clusterUpdates.get(0).getVersion());
+        assertTrue(fake.clusterUpdates.get(0).getRotateWorkerToken());
+        assertTrue(!fake.clusterUpdates.get(0).getRotateManagerToken());
+    }
+
+    @Test
+    void versionShowsClientAndServer() {
+        Result r = run("version");
+        assertOk(r);
+        assertTrue(r.out().startsWith("Client:\n Version:"), r.out());
+        assertTrue(r.out().contains("\n\nServer:\n Version:       0.1.0-test\n"), r.out());
+        assertTrue(r.out().contains("Client:\n Version:       " + Main.clientVersion() + "\n"), r.out());
+        assertTrue(r.lines().stream().anyMatch(l -> l.matches(" Node ID:\\s+" + LEADER)), r.out());
+    }
+
+    // ------------------------------------------------------------ connection problems
+
+    @Test
+    void missingSocketSaysToStartSwarmletd() {
+        Result r = runRaw("--socket", dir.resolve("nothing-here.sock").toString(), "node", "ls");
+        assertEquals(1, r.code());
+        assertEquals("", r.out());
+        assertTrue(r.err().startsWith("Error: cannot connect to swarmletd: no control socket at "), r.err());
+        assertTrue(r.err().contains("is swarmletd running?"), r.err());
+        assertEquals(1, r.err().lines().count(), "one line: " + r.err());
+    }
+
+    @Test
+    void socketWithoutDaemonSaysSo() throws IOException {
+        Path stale = Files.createFile(dir.resolve("stale.sock"));
+        try {
+            Result r = runRaw("--socket", stale.toString(), "node", "ls");
+            assertEquals(1, r.code());
+            assertEquals("Error: cannot connect to swarmletd at " + stale
+                    + " (is it running? start it, or point --socket / SWARM_SOCKET at its --listen-control-api path)\n", r.err());
+        } finally {
+            Files.delete(stale);
+        }
+    }
+
+    @Test
+    void socketFromEnvironmentStyleDefaultIsUsedWhenNoFlag() {
+        // the default comes from SWARM_SOCKET or ./swarmletstate/swarmletd.sock; neither exists in the build directory
+        String expected = System.getenv().getOrDefault(Main.SOCKET_ENV, Main.DEFAULT_SOCKET);
+        assumeTrue(!Files.exists(Path.of(expected)), "a daemon's socket is at " + expected);
+        Result r = runRaw("node", "ls");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains(expected), r.err());
+    }
+}
