@@ -1,0 +1,212 @@
+package io.swarmlet.store.internal;
+
+import io.swarmlet.api.node.DaemonState;
+import io.swarmlet.api.node.LocalNode;
+import io.swarmlet.api.store.LeadershipListener;
+import io.swarmlet.api.store.Store;
+import java.time.Duration;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * The store component: on a manager it starts the {@link ReplicatedStore} and,
+ * once this peer leads the Raft group and has applied the whole log, registers
+ * it as the {@link Store} service. Consumers therefore only ever see a store
+ * that is ready; activation itself returns at once (start-up, which replays
+ * the log, runs on a thread of its own, {@code swarmlet-store-start}, so SCR's
+ * threads and locks are never held while Raft recovers).
+ *
+ * <p>When the store cannot start (raft port in use, storage unreadable or
+ * locked, corrupt log or snapshot, storage of another cluster) it logs why and
+ * registers a {@link DaemonState} with {@code STATE=failed} and a one-line
+ * {@code MESSAGE}; nothing on disk is repaired or formatted.
+ *
+ * <p>{@link LeadershipListener}s registered by leader-only components are told
+ * of every leadership change, and of the current state when they register.
+ */
+@Component(service = {}, immediate = true, configurationPid = RaftStore.PID)
+@Designate(ocd = RaftStore.Config.class)
+public final class RaftStore {
+
+    static final String PID = "io.swarmlet.store";
+
+    private static final Logger LOG = LogManager.getLogger(RaftStore.class);
+
+    @ObjectClassDefinition(name = "Swarmlet replicated store",
+            description = "The in-memory object store replicated through Raft (Apache Ratis).")
+    public @interface Config {
+
+        @AttributeDefinition(description = "Milliseconds Store.update waits for a raft leader to commit a transaction"
+                + " before it fails with NO_QUORUM")
+        long commitTimeoutMs() default 10_000;
+
+        @AttributeDefinition(description = "Milliseconds start-up waits for this manager to become raft leader")
+        long startTimeoutMs() default 60_000;
+
+        @AttributeDefinition(description = "Take a snapshot automatically every this many log entries")
+        long snapshotThreshold() default 10_000;
+
+        @AttributeDefinition(description = "Snapshot files kept on disk")
+        int snapshotRetention() default 2;
+
+        @AttributeDefinition(description = "Take a snapshot when the store stops")
+        boolean snapshotOnStop() default true;
+
+        @AttributeDefinition(description = "Events a watcher may have pending before the store closes it")
+        int watchQueueCapacity() default 100_000;
+
+        @AttributeDefinition(description = "Netty boss threads of the raft server")
+        int serverBossThreads() default 1;
+
+        @AttributeDefinition(description = "Netty worker threads of the raft server")
+        int serverWorkerThreads() default 2;
+
+        @AttributeDefinition(description = "Netty worker threads of the raft clients")
+        int clientWorkerThreads() default 2;
+
+        @AttributeDefinition(description = "Asynchronous writes in flight at once")
+        int clientOutstandingMax() default 1024;
+    }
+
+    private final LeadershipNotifier leadership = new LeadershipNotifier();
+
+    @Reference
+    private LocalNode node;
+
+    private final Object lock = new Object();
+    private ReplicatedStore store;
+    private Thread starter;
+    private ServiceRegistration<Store> registration;
+    private ServiceRegistration<DaemonState> failure;
+    private boolean stopping;
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            unbind = "removeLeadershipListener")
+    void addLeadershipListener(LeadershipListener listener) {
+        leadership.add(listener);
+    }
+
+    void removeLeadershipListener(LeadershipListener listener) {
+        leadership.remove(listener);
+    }
+
+    static StoreConfig toStoreConfig(Config c) {
+        return new StoreConfig(Duration.ofMillis(c.commitTimeoutMs()), Duration.ofMillis(c.startTimeoutMs()),
+                c.snapshotThreshold(), c.snapshotRetention(), c.snapshotOnStop(), c.watchQueueCapacity(),
+                c.serverBossThreads(), c.serverWorkerThreads(), c.clientWorkerThreads(), c.clientOutstandingMax());
+    }
+
+    @Activate
+    void activate(BundleContext context, Config config) {
+        if (!node.manager()) {
+            LOG.info("this node is a worker: it holds no store replica");
+            return;
+        }
+        StoreConfig storeConfig;
+        try {
+            storeConfig = toStoreConfig(config);
+        } catch (IllegalArgumentException e) {
+            fail(context, "bad store configuration (" + e.getMessage() + "); fix the " + PID + " configuration");
+            return;
+        }
+        ReplicatedStore s = new ReplicatedStore(node, storeConfig, leadership);
+        Thread t = new Thread(() -> start(context, s), "swarmlet-store-start");
+        synchronized (lock) {
+            store = s;
+            starter = t;
+        }
+        t.start();
+    }
+
+    private void start(BundleContext context, ReplicatedStore s) {
+        try {
+            s.start();
+        } catch (StartupException e) {
+            synchronized (lock) {
+                if (stopping) {
+                    return;
+                }
+            }
+            LOG.error("the store cannot start: {}", e.getMessage(), e.getCause());
+            s.close();
+            fail(context, e.getMessage());
+            return;
+        } catch (RuntimeException | Error e) {
+            LOG.error("the store cannot start", e);
+            s.close();
+            fail(context, "the store could not start (" + e + "); see the daemon log");
+            return;
+        }
+        synchronized (lock) {
+            if (stopping) {
+                return;
+            }
+            Dictionary<String, Object> props = new Hashtable<>();
+            props.put("swarmlet.raft.group", s.groupUuid().toString());
+            props.put("swarmlet.node.id", node.nodeId());
+            registration = context.registerService(Store.class, s, props);
+        }
+    }
+
+    private void fail(BundleContext context, String oneLine) {
+        synchronized (lock) {
+            if (stopping || failure != null) {
+                return;
+            }
+            Dictionary<String, Object> props = new Hashtable<>();
+            props.put(DaemonState.STATE, DaemonState.FAILED);
+            props.put(DaemonState.MESSAGE, oneLine);
+            failure = context.registerService(DaemonState.class, new DaemonState() {}, props);
+        }
+    }
+
+    @Deactivate
+    void deactivate() {
+        ReplicatedStore s;
+        Thread t;
+        synchronized (lock) {
+            stopping = true;
+            unregister(registration);
+            unregister(failure);
+            registration = null;
+            failure = null;
+            s = store;
+            t = starter;
+        }
+        if (s != null) {
+            s.close(); // also makes a start in progress give up
+        }
+        if (t != null) {
+            try {
+                t.join(30_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        leadership.close();
+    }
+
+    private static void unregister(ServiceRegistration<?> r) {
+        if (r == null) {
+            return;
+        }
+        try {
+            r.unregister();
+        } catch (IllegalStateException e) {
+            // already gone with the bundle
+        }
+    }
+}

@@ -1,0 +1,9 @@
+package io.swarmlet.store.internal;
+
+final class RatisThreads {
+    private RatisThreads() {}
+
+    static boolean isSharedTimer(Thread t) {
+        return false;
+    }
+}

@@ -1,0 +1,85 @@
+package io.swarmlet.store.internal;
+
+import java.time.Duration;
+
+/**
+ * The store's knobs, with their defaults. {@link RaftStore} fills it from the
+ * component configuration (PID {@code io.swarmlet.store}); tests build it directly.
+ *
+ * @param commitTimeout how long {@code Store.update} waits for a Raft leader to
+ *     commit its transaction before it fails with NO_QUORUM
+ * @param startTimeout how long start-up waits for this peer to become leader
+ * @param snapshotThreshold take a snapshot automatically every this many log entries
+ * @param snapshotRetention snapshot files kept on disk (older ones are deleted)
+ * @param snapshotOnStop take a snapshot when the server stops (faster restart)
+ * @param watchQueueCapacity events a watcher may have pending before it is closed
+ * @param serverBossThreads Netty boss threads of the Raft gRPC server
+ * @param serverWorkerThreads Netty worker threads of the Raft gRPC server
+ * @param clientWorkerThreads Netty worker threads of the Raft gRPC clients
+ *     (the store's own RaftClient and the server's peer connections)
+ * @param clientOutstandingMax asynchronous writes one store may have in flight at once
+ */
+public record StoreConfig(
+        Duration commitTimeout,
+        Duration startTimeout,
+        long snapshotThreshold,
+        int snapshotRetention,
+        boolean snapshotOnStop,
+        int watchQueueCapacity,
+        int serverBossThreads,
+        int serverWorkerThreads,
+        int clientWorkerThreads,
+        int clientOutstandingMax) {
+
+    public static final StoreConfig DEFAULTS = new StoreConfig(
+            Duration.ofSeconds(10), Duration.ofSeconds(60), 10_000, 2, true, 100_000, 1, 2, 2, 1024);
+
+    public StoreConfig {
+        if (commitTimeout.isNegative() || commitTimeout.isZero()) {
+            throw new IllegalArgumentException("commitTimeout must be positive");
+        }
+        if (startTimeout.isNegative() || startTimeout.isZero()) {
+            throw new IllegalArgumentException("startTimeout must be positive");
+        }
+        if (snapshotThreshold < 1) {
+            throw new IllegalArgumentException("snapshotThreshold must be at least 1");
+        }
+        if (snapshotRetention < 1) {
+            throw new IllegalArgumentException("snapshotRetention must be at least 1");
+        }
+        if (watchQueueCapacity < 1) {
+            throw new IllegalArgumentException("watchQueueCapacity must be at least 1");
+        }
+        if (serverBossThreads < 1 || serverWorkerThreads < 1 || clientWorkerThreads < 1) {
+            throw new IllegalArgumentException("Netty thread counts must be at least 1");
+        }
+        if (clientOutstandingMax < 1) {
+            throw new IllegalArgumentException("clientOutstandingMax must be at least 1");
+        }
+    }
+
+    public StoreConfig withSnapshotThreshold(long n) {
+        return new StoreConfig(commitTimeout, startTimeout, n, snapshotRetention, snapshotOnStop,
+                watchQueueCapacity, serverBossThreads, serverWorkerThreads, clientWorkerThreads, clientOutstandingMax);
+    }
+
+    public StoreConfig withSnapshotOnStop(boolean on) {
+        return new StoreConfig(commitTimeout, startTimeout, snapshotThreshold, snapshotRetention, on,
+                watchQueueCapacity, serverBossThreads, serverWorkerThreads, clientWorkerThreads, clientOutstandingMax);
+    }
+
+    public StoreConfig withWatchQueueCapacity(int n) {
+        return new StoreConfig(commitTimeout, startTimeout, snapshotThreshold, snapshotRetention, snapshotOnStop,
+                n, serverBossThreads, serverWorkerThreads, clientWorkerThreads, clientOutstandingMax);
+    }
+
+    public StoreConfig withCommitTimeout(Duration d) {
+        return new StoreConfig(d, startTimeout, snapshotThreshold, snapshotRetention, snapshotOnStop,
+                watchQueueCapacity, serverBossThreads, serverWorkerThreads, clientWorkerThreads, clientOutstandingMax);
+    }
+
+    public StoreConfig withStartTimeout(Duration d) {
+        return new StoreConfig(commitTimeout, d, snapshotThreshold, snapshotRetention, snapshotOnStop,
+                watchQueueCapacity, serverBossThreads, serverWorkerThreads, clientWorkerThreads, clientOutstandingMax);
+    }
+}
