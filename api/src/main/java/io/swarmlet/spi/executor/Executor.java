@@ -2,13 +2,15 @@ package io.swarmlet.spi.executor;
 
 import io.swarmlet.api.types.NodeDescription;
 import io.swarmlet.api.types.Task;
+import java.util.Set;
 
 /**
  * Runs tasks on this node (SwarmKit's agent/exec.Executor). Register as an OSGi
  * service with {@link #TYPE} set; the agent picks one by configuration.
  *
  * <p>Implemented by executor plugins (executor-docker, a fake for benchmarks);
- * called by the agent, which owns the task lifecycle.
+ * called by the agent, which owns the task lifecycle. Optional extras, such as
+ * {@link LogSource}, are separate interfaces the controller may also implement.
  */
 @org.osgi.annotation.versioning.ConsumerType
 public interface Executor {
@@ -16,9 +18,19 @@ public interface Executor {
     /** Service property naming the executor ("docker", "fake"...). */
     String TYPE = "swarmlet.executor.type";
 
-    /** What this node offers: resources, platform, engine. */
+    /** What this node offers: resources, platform, engine (version in engine.engine_version). */
     NodeDescription describe() throws ExecutorException;
 
     /** A controller for one task; cheap, nothing is done until it is called. */
     Controller controller(Task task) throws ExecutorException;
+
+    /**
+     * IDs of the tasks that have a runtime object (running or not) made by this
+     * executor on this node, so the agent can adopt them or remove those whose
+     * task is gone.
+     */
+    Set<String> taskIds() throws ExecutorException;
+
+    /** Removes the runtime object of a task the agent no longer knows. */
+    void removeTask(String taskId) throws ExecutorException;
 }
