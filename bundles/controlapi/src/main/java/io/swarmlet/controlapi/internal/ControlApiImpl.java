@@ -260,17 +260,108 @@ public class ControlApiImpl implements ControlApi {
 
     @Override
     public CreateServiceResponse createService(CreateServiceRequest request) {
-        throw notYet("services");
+        if (!request.hasSpec()) {
+            throw ControlException.invalid("service create needs a spec");
+        }
+        ServiceSpec spec = ServiceSpecs.withDefaults(request.getSpec());
+        ServiceSpecs.validate(spec);
+        String id = Ids.newId();
+        write(tx -> {
+            String name = spec.getAnnotations().getName();
+            if (tx.byName(Kind.SERVICE, name).isPresent()) {
+                throw new ControlException(ControlException.Code.ALREADY_EXISTS,
+                        "service " + name + " already exists: choose another --name, or change it with swarmlet service update " + name);
+            }
+            checkPorts(tx, spec, null);
+            tx.create(Kind.SERVICE, Service.newBuilder()
+                    .setId(id)
+                    .setSpec(spec)
+                    .setSpecVersion(1)
+                    .setEndpoint(Endpoint.newBuilder().setSpec(spec.getEndpoint()))
+                    .build());
+        });
+        return CreateServiceResponse.newBuilder().setService(this.<Service>read(tx -> tx.get(Kind.SERVICE, id).orElseThrow())).build();
+    }
+
+    private static void checkPorts(ReadTx tx, ServiceSpec spec, String selfId) {
+        List<String> conflicts = ServiceSpecs.portConflicts(spec,
+                tx.find(Kind.SERVICE, o -> !o.getId().equals(selfId)));
+        if (!conflicts.isEmpty()) {
+            throw ControlException.invalid("published port already in use: " + String.join(", ", conflicts));
+        }
     }
 
     @Override
     public UpdateServiceResponse updateService(UpdateServiceRequest request) {
-        throw notYet("services");
+        if (!request.getRollback() && !request.hasSpec()) {
+            throw ControlException.invalid("service update needs a spec");
+        }
+        ServiceSpec requested = request.getRollback() ? null : ServiceSpecs.withDefaults(request.getSpec());
+        if (requested != null) {
+            ServiceSpecs.validate(requested);
+        }
+        AtomicReference<String> id = new AtomicReference<>();
+        write(tx -> {
+            Service cur = Resolver.resolve(tx, Kind.SERVICE, request.getId(), null);
+            checkVersion(request.getVersion(), cur, cur.getMeta());
+            String name = cur.getSpec().getAnnotations().getName();
+            ServiceSpec next;
+            if (request.getRollback()) {
+                if (!cur.hasPreviousSpec()) {
+                    throw new ControlException(ControlException.Code.FAILED_PRECONDITION,
+                            "service " + name + " does not have a previous spec to roll back to");
+                }
+                next = cur.getPreviousSpec();
+            } else {
+                next = requested;
+                if (!next.getAnnotations().getName().equals(name)) {
+                    throw ControlException.invalid("renaming services is not supported: remove " + name + " and create it again");
+                }
+                if (next.getModeCase() != cur.getSpec().getModeCase()) {
+                    throw ControlException.invalid("service mode change is not allowed (" + mode(cur.getSpec()) + " to " + mode(next) + ")");
+                }
+            }
+            checkPorts(tx, next, cur.getId());
+            Service.Builder b = cur.toBuilder()
+                    .setSpec(next)
+                    .setPreviousSpec(cur.getSpec())
+                    .setSpecVersion(cur.getSpecVersion() + 1)
+                    .setEndpoint(cur.getEndpoint().toBuilder().setSpec(next.getEndpoint()));
+            if (!next.getTask().equals(cur.getSpec().getTask()) || request.getRollback()) {
+                b.setUpdateStatus(UpdateStatus.newBuilder()
+                        .setState(request.getRollback() ? UpdateStatus.UpdateState.ROLLBACK_STARTED : UpdateStatus.UpdateState.UPDATING)
+                        .setStartedAt(System.currentTimeMillis())
+                        .setMessage(request.getRollback() ? "manually requested rollback" : "update in progress"));
+            }
+            id.set(cur.getId());
+            tx.update(Kind.SERVICE, b.build());
+        });
+        return UpdateServiceResponse.newBuilder().setService(this.<Service>read(tx -> tx.get(Kind.SERVICE, id.get()).orElseThrow())).build();
+    }
+
+    static String mode(ServiceSpec s) {
+        switch (s.getModeCase()) {
+            case GLOBAL: return "global";
+            case REPLICATED_JOB: return "replicated-job";
+            case GLOBAL_JOB: return "global-job";
+            default: return "replicated";
+        }
     }
 
     @Override
     public RemoveServiceResponse removeService(RemoveServiceRequest request) {
-        throw notYet("services");
+        write(tx -> {
+            Service cur = Resolver.resolve(tx, Kind.SERVICE, request.getId(), null);
+            UpdateStatus.UpdateState st = cur.getUpdateStatus().getState();
+            if (st == UpdateStatus.UpdateState.UPDATING || st == UpdateStatus.UpdateState.ROLLBACK_STARTED) {
+                String name = cur.getSpec().getAnnotations().getName();
+                throw new ControlException(ControlException.Code.FAILED_PRECONDITION, "service " + name
+                        + " is being updated; wait until `swarmlet service inspect " + name
+                        + "` shows the update completed or paused, then remove it");
+            }
+            tx.delete(Kind.SERVICE, cur.getId());
+        });
+        return RemoveServiceResponse.getDefaultInstance();
     }
 
     @Override
@@ -290,8 +381,4 @@ public class ControlApiImpl implements ControlApi {
                 .build();
     }
 
-    private static ControlException notYet(String what) {
-        return new ControlException(ControlException.Code.UNIMPLEMENTED,
-                "creating and changing " + what + " is not supported by this build yet");
-    }
 }

@@ -1,0 +1,79 @@
+package io.swarmlet.controlapi.internal;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.swarmlet.api.control.ControlException;
+import io.swarmlet.api.types.*;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ServiceSpecsTest {
+
+    static ServiceSpec.Builder spec(String name, String image) {
+        ServiceSpec.Builder b = ServiceSpec.newBuilder();
+        b.getAnnotationsBuilder().setName(name);
+        b.getTaskBuilder().getContainerBuilder().setImage(image);
+        return b;
+    }
+
+    static String refused(ServiceSpec s) {
+        ControlException e = assertThrows(ControlException.class, () -> ServiceSpecs.validate(ServiceSpecs.withDefaults(s)));
+        assertEquals(ControlException.Code.INVALID_ARGUMENT, e.code());
+        return e.getMessage();
+    }
+
+    @Test
+    void defaultsAreDockers() {
+        ServiceSpec s = ServiceSpecs.withDefaults(spec("web", "swarmlet/busybox:1").build());
+        assertEquals(1, s.getReplicated().getReplicas());
+        assertEquals(RestartPolicy.Condition.ANY, s.getTask().getRestart().getCondition());
+        assertEquals(5_000, s.getTask().getRestart().getDelayMs());
+        assertTrue(s.getTask().getContainer().getInit());
+        assertEquals(1, s.getUpdate().getParallelism());
+        assertEquals(UpdateConfig.FailureAction.PAUSE, s.getUpdate().getFailureAction());
+        assertEquals(5_000, s.getUpdate().getMonitorMs());
+        assertEquals(UpdateConfig.UpdateOrder.STOP_FIRST, s.getRollback().getOrder());
+        ServiceSpecs.validate(s);
+
+        ServiceSpec unnamed = ServiceSpecs.withDefaults(spec("", "swarmlet/busybox:1").build());
+        assertTrue(unnamed.getAnnotations().getName().matches("[a-z]+_[a-z]+"));
+
+        ServiceSpec.Builder job = spec("j", "swarmlet/busybox:1");
+        job.getReplicatedJobBuilder().setMaxConcurrent(2);
+        ServiceSpec j = ServiceSpecs.withDefaults(job.build());
+        assertEquals(RestartPolicy.Condition.ON_FAILURE, j.getTask().getRestart().getCondition());
+        assertEquals(2, j.getReplicatedJob().getTotalCompletions());
+    }
+
+    @Test
+    void badSpecsAreRefusedWithAReason() {
+        assertTrue(refused(spec("web", "").build()).contains("has no image"));
+        assertTrue(refused(spec("bad name!", "x").build()).startsWith("invalid service name"));
+        ServiceSpec.Builder mem = spec("web", "x");
+        mem.getTaskBuilder().getResourcesBuilder().getLimitsBuilder().setMemoryBytes(1024 * 1024);
+        assertTrue(refused(mem.build()).contains("at least 6MB"));
+        ServiceSpec.Builder con = spec("web", "x");
+        con.getTaskBuilder().getPlacementBuilder().addConstraints("node.colour==red");
+        assertTrue(refused(con.build()).contains("unknown key node.colour"));
+        ServiceSpec.Builder ratio = spec("web", "x");
+        ratio.getUpdateBuilder().setMaxFailureRatio(2);
+        assertTrue(refused(ratio.build()).contains("between 0 and 1"));
+        ServiceSpec.Builder ports = spec("web", "x");
+        ports.getEndpointBuilder().addPorts(PortConfig.newBuilder().setPublishedPort(80).setTargetPort(80))
+                .addPorts(PortConfig.newBuilder().setPublishedPort(80).setTargetPort(81));
+        assertTrue(refused(ports.build()).contains("published twice"));
+    }
+
+    @Test
+    void ingressPortsAreClusterWide() {
+        ServiceSpec.Builder a = spec("a", "x");
+        a.getEndpointBuilder().addPorts(PortConfig.newBuilder().setPublishedPort(8080).setTargetPort(80));
+        Service existing = Service.newBuilder().setId("s1").setSpec(a).build();
+        ServiceSpec.Builder b = spec("b", "x");
+        b.getEndpointBuilder().addPorts(PortConfig.newBuilder().setPublishedPort(8080).setTargetPort(8080));
+        assertEquals(1, ServiceSpecs.portConflicts(b.build(), List.of(existing)).size());
+        ServiceSpec.Builder c = spec("c", "x");
+        c.getEndpointBuilder().addPorts(PortConfig.newBuilder().setPublishedPort(8081).setTargetPort(80));
+        assertTrue(ServiceSpecs.portConflicts(c.build(), List.of(existing)).isEmpty());
+    }
+}
