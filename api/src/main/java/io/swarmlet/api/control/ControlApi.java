@@ -41,4 +41,11 @@ public interface ControlApi {
     GetTaskResponse getTask(GetTaskRequest request);
 
     ListTasksResponse listTasks(ListTasksRequest request);
+
+    /**
+     * Streams the output of a service's tasks (or one task's) to {@code sink}
+     * until there is no more or, with {@code follow}, until the calling thread
+     * is interrupted or {@code sink} throws.
+     */
+    void logs(LogsRequest request, java.util.function.Consumer<LogMessage> sink) throws InterruptedException;
 }

@@ -53,5 +53,31 @@ public final class ControlGrpcService extends ControlGrpc.ControlImplBase {
     @Override public void updateService(UpdateServiceRequest q, StreamObserver<UpdateServiceResponse> o) { unary(q, o, api::updateService); }
     @Override public void removeService(RemoveServiceRequest q, StreamObserver<RemoveServiceResponse> o) { unary(q, o, api::removeService); }
     @Override public void getTask(GetTaskRequest q, StreamObserver<GetTaskResponse> o) { unary(q, o, api::getTask); }
+    @Override
+    public void logs(LogsRequest q, StreamObserver<LogMessage> o) {
+        io.grpc.stub.ServerCallStreamObserver<LogMessage> out = (io.grpc.stub.ServerCallStreamObserver<LogMessage>) o;
+        Thread caller = Thread.currentThread();
+        out.setOnCancelHandler(caller::interrupt);
+        try {
+            api.logs(q, m -> {
+                if (out.isCancelled()) {
+                    throw new java.util.concurrent.CancellationException("client went away");
+                }
+                out.onNext(m);
+            });
+            out.onCompleted();
+        } catch (ControlException e) {
+            out.onError(Status.fromCodeValue(Errors.grpcCode(e.code()).value()).withDescription(e.getMessage()).asRuntimeException());
+        } catch (InterruptedException | java.util.concurrent.CancellationException e) {
+            Thread.interrupted();
+            if (!out.isCancelled()) {
+                out.onCompleted();
+            }
+        } catch (RuntimeException e) {
+            onInternalError.accept(e);
+            out.onError(Status.INTERNAL.withDescription("internal error: " + Transports.rootMessage(e)).asRuntimeException());
+        }
+    }
+
     @Override public void listTasks(ListTasksRequest q, StreamObserver<ListTasksResponse> o) { unary(q, o, api::listTasks); }
 }

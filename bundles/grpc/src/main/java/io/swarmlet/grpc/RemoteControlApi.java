@@ -77,6 +77,25 @@ public final class RemoteControlApi implements ControlApi, AutoCloseable {
     @Override public ListTasksResponse listTasks(ListTasksRequest q) { return call(() -> s().listTasks(q)); }
 
     @Override
+    public void logs(LogsRequest q, java.util.function.Consumer<LogMessage> sink) throws InterruptedException {
+        // no deadline: a followed stream lasts until the user stops it; cancelling the context ends the call
+        io.grpc.Context.CancellableContext ctx = io.grpc.Context.current().withCancellation();
+        io.grpc.Context previous = ctx.attach();
+        try {
+            java.util.Iterator<LogMessage> it = call(() -> stub.logs(q));
+            while (call(it::hasNext)) {
+                if (Thread.interrupted()) {
+                    throw new InterruptedException();
+                }
+                sink.accept(it.next());
+            }
+        } finally {
+            ctx.detach(previous);
+            ctx.cancel(null);
+        }
+    }
+
+    @Override
     public void close() {
         channel.shutdownNow();
     }

@@ -190,4 +190,5 @@ final class FakeControlApi implements ControlApi {
     @Override public RemoveServiceResponse removeService(RemoveServiceRequest request) { throw unimplemented(); }
     @Override public GetTaskResponse getTask(GetTaskRequest request) { throw unimplemented(); }
     @Override public ListTasksResponse listTasks(ListTasksRequest request) { throw unimplemented(); }
+    @Override public void logs(LogsRequest request, java.util.function.Consumer<LogMessage> sink) { throw unimplemented(); }
 }

@@ -11,6 +11,7 @@ import io.swarmlet.api.store.WriteTx;
 import io.swarmlet.api.types.*;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -19,6 +20,9 @@ import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import io.swarmlet.api.dispatcher.Dispatcher;
 
 /**
  * The control API of a manager: validates requests, reads the local store
@@ -33,6 +37,9 @@ public class ControlApiImpl implements ControlApi {
 
     @Reference
     private LocalNode local;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile Dispatcher dispatcher;
 
     private String version = "dev";
 
@@ -381,4 +388,85 @@ public class ControlApiImpl implements ControlApi {
                 .build();
     }
 
+
+    // ------------------------------------------------------------ logs
+
+    @Override
+    public void logs(LogsRequest request, Consumer<LogMessage> sink) throws InterruptedException {
+        Dispatcher d = dispatcher;
+        if (d == null) {
+            throw new ControlException(ControlException.Code.UNAVAILABLE, "logs are read through the dispatcher, which runs on the leader; it is not running here");
+        }
+        List<Task> tasks = read(tx -> {
+            Optional<Task> task = tx.get(Kind.TASK, request.getId());
+            if (task.isPresent()) {
+                return List.of(task.get());
+            }
+            List<Service> named = tx.find(Kind.SERVICE, s -> s.getSpec().getAnnotations().getName().equals(request.getId()) || s.getId().equals(request.getId()));
+            Service svc = null;
+            if (named.size() == 1) {
+                svc = named.get(0);
+            } else {
+                List<Service> ps = tx.find(Kind.SERVICE, s -> s.getId().startsWith(request.getId()));
+                List<Task> pt = tx.find(Kind.TASK, t -> t.getId().startsWith(request.getId()));
+                if (ps.size() + pt.size() > 1) {
+                    throw ControlException.invalid(request.getId() + " is ambiguous (" + (ps.size() + pt.size()) + " matches found)");
+                }
+                if (pt.size() == 1) {
+                    return pt;
+                }
+                if (ps.isEmpty()) {
+                    throw ControlException.notFound("No such service or task: " + request.getId());
+                }
+                svc = ps.get(0);
+            }
+            String sid = svc.getId();
+            return tx.find(Kind.TASK, t -> t.getServiceId().equals(sid) && !t.getNodeId().isEmpty()
+                    && t.getStatus().getState().getNumber() >= TaskState.STARTING_VALUE);
+        });
+        if (tasks.size() == 1 || !request.getFollow()) {
+            for (Task t : tasks) {
+                streamTask(d, t, request, sink);
+            }
+            return;
+        }
+        // follow several tasks at once: one reader each, lines as they come
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(tasks.size());
+        try {
+            List<java.util.concurrent.Future<?>> fs = new java.util.ArrayList<>();
+            for (Task t : tasks) {
+                fs.add(pool.submit(() -> {
+                    streamTask(d, t, request, m -> {
+                        synchronized (sink) {
+                            sink.accept(m);
+                        }
+                    });
+                    return null;
+                }));
+            }
+            for (java.util.concurrent.Future<?> f : fs) {
+                try {
+                    f.get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (e.getCause() instanceof RuntimeException) {
+                        throw (RuntimeException) e.getCause();
+                    }
+                    throw new ControlException(ControlException.Code.INTERNAL, String.valueOf(e.getCause().getMessage()), e.getCause());
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static void streamTask(Dispatcher d, Task t, LogsRequest request, Consumer<LogMessage> sink) throws InterruptedException {
+        try {
+            d.logs(t.getNodeId(), t.getId(), request.getTail(), request.getFollow(), line -> sink.accept(LogMessage.newBuilder()
+                    .setTaskId(t.getId()).setNodeId(t.getNodeId()).setSlot(t.getSlot())
+                    .setServiceName(t.getServiceAnnotations().getName())
+                    .setTimestamp(line.timestamp()).setStderr(line.stderr()).setLine(line.line()).build()));
+        } catch (IllegalStateException | IllegalArgumentException e) {
+            throw new ControlException(ControlException.Code.UNAVAILABLE, "cannot read logs of task " + t.getId() + ": " + e.getMessage());
+        }
+    }
 }
