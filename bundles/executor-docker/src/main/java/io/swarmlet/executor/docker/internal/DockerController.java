@@ -1,0 +1,387 @@
+package io.swarmlet.executor.docker.internal;
+
+import com.github.dockerjava.api.command.CreateContainerCmd;
+import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.command.InspectContainerResponse.ContainerState;
+import com.github.dockerjava.api.exception.BadRequestException;
+import com.github.dockerjava.api.exception.ConflictException;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.exception.NotModifiedException;
+import com.github.dockerjava.api.model.HealthCheck;
+import io.swarmlet.spi.executor.Controller;
+import io.swarmlet.spi.executor.ExecutorException;
+import io.swarmlet.spi.executor.LogSource;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * One task's container (docker's daemon/cluster/executor/container/controller.go).
+ * Every method finds the container by its name and checks it carries this
+ * task's ID label, so a controller made after a restart adopts the container
+ * a previous one created, and a container swarmlet did not make is never
+ * touched.
+ *
+ * <p>Made by {@link DockerExecutor#controller}; called by the agent, from one
+ * thread at a time.
+ */
+final class DockerController implements Controller, LogSource {
+
+    private static final Logger LOG = LogManager.getLogger(DockerController.class);
+
+    /** Re-inspect a waited-for container this often even without an event. */
+    static final long SAFETY_INTERVAL_MS = 30_000;
+
+    /** Bounds of the time waitReady gives a health check to pass. */
+    static final Duration MIN_READY_BUDGET = Duration.ofSeconds(10);
+    static final Duration MAX_READY_BUDGET = Duration.ofMinutes(10);
+
+    private static final long DEFAULT_HEALTH_NS = Duration.ofSeconds(30).toNanos();
+    private static final int DEFAULT_HEALTH_RETRIES = 3;
+
+    private final DockerEngine engine;
+    private final Images images;
+    private final TaskContainer tc;
+    private final String name;
+
+    DockerController(DockerEngine engine, Images images, TaskContainer tc) {
+        this.engine = engine;
+        this.images = images;
+        this.tc = tc;
+        this.name = tc.name();
+    }
+
+    String containerName() {
+        return name;
+    }
+
+    @Override
+    public void prepare() throws ExecutorException {
+        Optional<InspectContainerResponse> existing = container();
+        if (existing.isPresent()) {
+            LOG.info("task {}: adopting existing container {} ({})", tc.taskId(), name, status(existing.get()));
+            return;
+        }
+        tc.validate();
+        try {
+            images.ensure(tc.image());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ExecutorException("task " + tc.taskId() + ": interrupted while pulling image " + tc.image(), false);
+        }
+        CreateContainerCmd cmd = engine.newCreate(tc.image()).withName(name);
+        tc.configure(cmd);
+        String what = "create container " + name;
+        String id = engine.call(what, c -> {
+            try {
+                return engine.create(cmd).getId();
+            } catch (ConflictException e) {
+                return null; // made by someone else in the meantime: adopt it below
+            } catch (BadRequestException e) { // the engine refused the spec: retrying will not help
+                throw DockerErrors.translate(what, e, engine.host(), tc.env(), true);
+            } catch (NotFoundException e) { // the image went away since it was checked
+                throw DockerErrors.translate(what, e, engine.host(), tc.env(), true);
+            } catch (RuntimeException e) {
+                throw DockerErrors.translate(what, e, engine.host(), tc.env(), false);
+            }
+        });
+        if (id == null) {
+            InspectContainerResponse c = container().orElseThrow(() -> new ExecutorException(
+                    what + ": the name is taken, but no container has it", false));
+            LOG.info("task {}: adopting container {} ({}) created concurrently", tc.taskId(), name, shortId(c.getId()));
+            return;
+        }
+        LOG.info("task {}: created container {} ({}) from {}, env {}", tc.taskId(), name, shortId(id), tc.image(),
+                tc.envNames());
+    }
+
+    @Override
+    public void start() throws ExecutorException {
+        InspectContainerResponse c = require("start");
+        String status = state(c).getStatus();
+        if (!"created".equals(status)) {
+            // running: nothing to do; exited: it ran once, and a task never runs twice (waitExit reports it)
+            LOG.debug("task {}: not starting container {}, it is {}", tc.taskId(), name, status);
+            return;
+        }
+        engine.call("start container " + name, d -> {
+            try {
+                d.startContainerCmd(c.getId()).exec();
+            } catch (NotModifiedException e) {
+                // started meanwhile
+            }
+            return null;
+        });
+        LOG.info("task {}: started container {}", tc.taskId(), name);
+    }
+
+    @Override
+    public void waitReady() throws ExecutorException, InterruptedException {
+        try {
+            awaitReady();
+        } catch (DockerEngine.Interrupted e) {
+            throw e.rethrow();
+        }
+    }
+
+    private void awaitReady() throws ExecutorException, InterruptedException {
+        InspectContainerResponse first = require("wait for");
+        try (ContainerWatch watch = ContainerWatch.open(engine, first.getId(), false)) {
+            long deadline = 0;
+            while (true) {
+                InspectContainerResponse c = require("wait for");
+                ContainerState s = state(c);
+                boolean checked = hasHealthcheck(c);
+                if (Boolean.TRUE.equals(s.getRunning())) {
+                    String health = health(s);
+                    if (!checked || "healthy".equals(health)) {
+                        return;
+                    }
+                    if ("unhealthy".equals(health)) {
+                        LOG.info("task {}: container {} is unhealthy{}", tc.taskId(), name, lastProbe(s));
+                        throw new ExecutorException("unhealthy", false);
+                    }
+                } else if (exited(s)) {
+                    int code = exitCode(s);
+                    if (!checked && code == 0) {
+                        return; // ran to completion before we looked: it did start; waitExit reports the rest
+                    }
+                    throw new ExecutorException("exited with code " + code, false);
+                }
+                long now = System.nanoTime();
+                if (deadline == 0) {
+                    deadline = now + readyBudget(c).toNanos();
+                }
+                if (now - deadline >= 0) {
+                    throw new ExecutorException("not ready after " + readyBudget(c).toSeconds() + " s ("
+                            + (Boolean.TRUE.equals(s.getRunning()) ? "health: " + health(s) : s.getStatus()) + ")",
+                            false);
+                }
+                watch.await(Math.min(SAFETY_INTERVAL_MS, Duration.ofNanos(deadline - now).toMillis() + 1));
+            }
+        }
+    }
+
+    @Override
+    public ExitStatus waitExit() throws ExecutorException, InterruptedException {
+        try {
+            return awaitExit();
+        } catch (DockerEngine.Interrupted e) {
+            throw e.rethrow();
+        }
+    }
+
+    private ExitStatus awaitExit() throws ExecutorException, InterruptedException {
+        InspectContainerResponse first = require("wait for");
+        try (ContainerWatch watch = ContainerWatch.open(engine, first.getId(), true)) {
+            while (true) {
+                InspectContainerResponse c = require("wait for");
+                ContainerState s = state(c);
+                if (exited(s)) {
+                    return exitStatus(s, "");
+                }
+                if (Boolean.TRUE.equals(s.getRunning()) && hasHealthcheck(c) && "unhealthy".equals(health(s))) {
+                    LOG.info("task {}: container {} is unhealthy, stopping it{}", tc.taskId(), name, lastProbe(s));
+                    shutdown();
+                    return exitStatus(state(require("inspect")), "unhealthy");
+                }
+                watch.await(SAFETY_INTERVAL_MS);
+            }
+        }
+    }
+
+    @Override
+    public Optional<RuntimeStatus> inspect() throws ExecutorException {
+        return container().map(c -> {
+            ContainerState s = state(c);
+            return new RuntimeStatus(c.getId(), Boolean.TRUE.equals(s.getRunning()), exitCode(s),
+                    s.getPid() == null ? 0 : s.getPid(), health(s));
+        });
+    }
+
+    @Override
+    public void shutdown() throws ExecutorException {
+        Optional<InspectContainerResponse> c = container();
+        if (c.isEmpty() || !Boolean.TRUE.equals(state(c.get()).getRunning())) {
+            return;
+        }
+        int grace = tc.stopTimeoutSeconds();
+        engine.stream("stop container " + name, d -> {
+            try {
+                d.stopContainerCmd(c.get().getId()).withTimeout(grace).exec();
+            } catch (NotModifiedException | NotFoundException e) {
+                // stopped or removed meanwhile
+            }
+            return null;
+        });
+        LOG.info("task {}: stopped container {} (grace period {} s)", tc.taskId(), name, grace);
+    }
+
+    @Override
+    public void terminate() throws ExecutorException {
+        Optional<InspectContainerResponse> c = container();
+        if (c.isEmpty() || !Boolean.TRUE.equals(state(c.get()).getRunning())) {
+            return;
+        }
+        engine.call("kill container " + name, d -> {
+            try {
+                d.killContainerCmd(c.get().getId()).exec();
+            } catch (ConflictException | NotFoundException e) {
+                // not running, or removed, meanwhile
+            }
+            return null;
+        });
+        LOG.info("task {}: killed container {}", tc.taskId(), name);
+    }
+
+    @Override
+    public void remove() throws ExecutorException {
+        Optional<InspectContainerResponse> c = container();
+        if (c.isEmpty()) {
+            return;
+        }
+        engine.stream("remove container " + name, d -> {
+            try {
+                d.removeContainerCmd(c.get().getId()).withForce(true).withRemoveVolumes(true).exec();
+            } catch (NotFoundException e) {
+                // gone already
+            } catch (ConflictException e) {
+                // "removal already in progress": someone else finishes it
+            }
+            return null;
+        });
+        LOG.info("task {}: removed container {}", tc.taskId(), name);
+    }
+
+    @Override
+    public void logs(int tail, boolean follow, Consumer<LogLine> sink) throws ExecutorException, InterruptedException {
+        try {
+            readLogs(tail, follow, sink);
+        } catch (DockerEngine.Interrupted e) {
+            throw e.rethrow();
+        }
+    }
+
+    private void readLogs(int tail, boolean follow, Consumer<LogLine> sink) throws ExecutorException, InterruptedException {
+        InspectContainerResponse c = require("read the logs of");
+        String what = "logs of container " + name;
+        try (LogPump pump = new LogPump()) {
+            engine.stream(what, d -> {
+                var cmd = d.logContainerCmd(c.getId()).withStdOut(true).withStdErr(true).withTimestamps(true)
+                        .withFollowStream(follow);
+                if (tail < 0) {
+                    cmd.withTailAll();
+                } else {
+                    cmd.withTail(tail);
+                }
+                return cmd.exec(pump);
+            });
+            pump.drain(sink, what, engine.host());
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /** This task's container, if there is one; one that another owner named so is an error. */
+    private Optional<InspectContainerResponse> container() throws ExecutorException {
+        Optional<InspectContainerResponse> c = engine.call("inspect container " + name, d -> {
+            try {
+                return Optional.of(d.inspectContainerCmd(name).exec());
+            } catch (NotFoundException e) {
+                return Optional.empty();
+            }
+        });
+        if (c.isPresent()) {
+            Map<String, String> labels = c.get().getConfig() == null ? null : c.get().getConfig().getLabels();
+            String owner = labels == null ? null : labels.get(TaskContainer.TASK_ID);
+            if (!tc.taskId().equals(owner)) {
+                throw new ExecutorException("a container named " + name + " exists that swarmlet did not create for task "
+                        + tc.taskId() + "; remove it", true);
+            }
+        }
+        return c;
+    }
+
+    private InspectContainerResponse require(String action) throws ExecutorException {
+        return container().orElseThrow(() -> new ExecutorException(
+                "cannot " + action + " container " + name + ": it does not exist", false));
+    }
+
+    private static ContainerState state(InspectContainerResponse c) {
+        return c.getState();
+    }
+
+    private static boolean exited(ContainerState s) {
+        return "exited".equals(s.getStatus()) || "dead".equals(s.getStatus());
+    }
+
+    private static int exitCode(ContainerState s) {
+        return s.getExitCodeLong() == null ? 0 : (int) (long) s.getExitCodeLong();
+    }
+
+    private static ExitStatus exitStatus(ContainerState s, String reason) {
+        String message = reason.isEmpty() && Boolean.TRUE.equals(s.getOOMKilled()) ? "out of memory" : reason;
+        return new ExitStatus(exitCode(s), message);
+    }
+
+    private static String health(ContainerState s) {
+        if (s.getHealth() == null || s.getHealth().getStatus() == null || "none".equals(s.getHealth().getStatus())) {
+            return "";
+        }
+        return s.getHealth().getStatus();
+    }
+
+    /** Whether the container runs a health check (the spec's or, if the spec has none, the image's). */
+    static boolean hasHealthcheck(InspectContainerResponse c) {
+        if (c.getState() != null && c.getState().getHealth() != null) {
+            return true;
+        }
+        HealthCheck h = c.getConfig() == null ? null : c.getConfig().getHealthcheck();
+        List<String> test = h == null ? null : h.getTest();
+        return test != null && !test.isEmpty() && !"NONE".equals(test.get(0));
+    }
+
+    /**
+     * How long a health check may take to pass: its start period, then enough
+     * failed probes to turn it unhealthy, plus one more probe; bounded.
+     */
+    static Duration readyBudget(InspectContainerResponse c) {
+        HealthCheck h = c.getConfig() == null ? null : c.getConfig().getHealthcheck();
+        if (h == null) {
+            return MIN_READY_BUDGET;
+        }
+        long interval = positive(h.getInterval(), DEFAULT_HEALTH_NS);
+        long timeout = positive(h.getTimeout(), DEFAULT_HEALTH_NS);
+        long retries = h.getRetries() == null || h.getRetries() <= 0 ? DEFAULT_HEALTH_RETRIES : h.getRetries();
+        long start = positive(h.getStartPeriod(), 0);
+        Duration d = Duration.ofNanos(start).plus(Duration.ofNanos(interval + timeout).multipliedBy(retries + 1));
+        return d.compareTo(MIN_READY_BUDGET) < 0 ? MIN_READY_BUDGET
+                : d.compareTo(MAX_READY_BUDGET) > 0 ? MAX_READY_BUDGET : d;
+    }
+
+    private static long positive(Long v, long def) {
+        return v == null || v <= 0 ? def : v;
+    }
+
+    /** The last probe's output, for a log line (debug level only: a probe may print anything). */
+    private static String lastProbe(ContainerState s) {
+        if (!LOG.isDebugEnabled() || s.getHealth() == null || s.getHealth().getLog() == null
+                || s.getHealth().getLog().isEmpty()) {
+            return "";
+        }
+        var last = s.getHealth().getLog().get(s.getHealth().getLog().size() - 1);
+        return " (last probe exit " + last.getExitCodeLong() + ": " + DockerErrors.oneLine(last.getOutput()) + ")";
+    }
+
+    private static String status(InspectContainerResponse c) {
+        return c.getState() == null ? "unknown" : c.getState().getStatus();
+    }
+
+    private static String shortId(String id) {
+        return id.length() > 12 ? id.substring(0, 12) : id;
+    }
+}

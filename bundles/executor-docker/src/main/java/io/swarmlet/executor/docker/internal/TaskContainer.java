@@ -1,0 +1,294 @@
+package io.swarmlet.executor.docker.internal;
+
+import com.github.dockerjava.api.command.CreateContainerCmd;
+import com.github.dockerjava.api.model.HealthCheck;
+import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.MountType;
+import io.swarmlet.api.types.ContainerSpec;
+import io.swarmlet.api.types.HealthConfig;
+import io.swarmlet.api.types.Mount;
+import io.swarmlet.api.types.ResourceRequirements;
+import io.swarmlet.api.types.Resources;
+import io.swarmlet.api.types.Task;
+import io.swarmlet.spi.executor.ExecutorException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What a task's container looks like: its name, its labels and the create
+ * request made from the task's {@link ContainerSpec} (docker's
+ * daemon/cluster/executor/container/container.go, in Java). Pure: no docker
+ * call is made here.
+ */
+final class TaskContainer {
+
+    static final String SWARMLET_PREFIX = "io.swarmlet.";
+    static final String TASK_ID = "io.swarmlet.task.id";
+    static final String TASK_NAME = "io.swarmlet.task.name";
+    static final String SERVICE_ID = "io.swarmlet.service.id";
+    static final String SERVICE_NAME = "io.swarmlet.service.name";
+    static final String NODE_ID = "io.swarmlet.node.id";
+    static final String DOCKER_TASK = "com.docker.swarm.task";
+    static final String DOCKER_TASK_ID = "com.docker.swarm.task.id";
+    static final String DOCKER_TASK_NAME = "com.docker.swarm.task.name";
+    static final String DOCKER_SERVICE_ID = "com.docker.swarm.service.id";
+    static final String DOCKER_SERVICE_NAME = "com.docker.swarm.service.name";
+    static final String DOCKER_NODE_ID = "com.docker.swarm.node.id";
+
+    /** The smallest memory limit the engine accepts (moby's linuxMinMemory, 6 MiB, which docker prints as 6MB). */
+    static final long MIN_MEMORY_BYTES = 6L * 1024 * 1024;
+
+    /** Stop grace period when the spec gives none (docker's default). */
+    static final int DEFAULT_STOP_SECONDS = 10;
+
+    private final Task task;
+    private final ContainerSpec spec;
+    private final String nodeId;
+    private final String name;
+
+    /**
+     * @param task the task
+     * @param localNodeId this node's ID, used when the task carries none
+     */
+    TaskContainer(Task task, String localNodeId) {
+        this.task = task;
+        this.spec = task.getSpec().getContainer();
+        this.nodeId = task.getNodeId().isEmpty() ? localNodeId : task.getNodeId();
+        this.name = name(task, nodeId);
+    }
+
+    /**
+     * {@code <service>.<slot>.<task id>}, or {@code <service>.<node id>.<task id>}
+     * for a global service's task (slot 0), as docker names swarm containers.
+     */
+    static String name(Task task, String nodeId) {
+        String service = task.getServiceAnnotations().getName();
+        if (service.isEmpty()) {
+            service = task.getServiceId().isEmpty() ? "task" : task.getServiceId();
+        }
+        String slot = task.getSlot() > 0 ? Long.toUnsignedString(task.getSlot()) : nodeId;
+        return service + "." + slot + "." + task.getId();
+    }
+
+    String name() {
+        return name;
+    }
+
+    String taskId() {
+        return task.getId();
+    }
+
+    String image() {
+        return spec.getImage();
+    }
+
+    List<String> env() {
+        return spec.getEnvList();
+    }
+
+    /** The names of the environment variables, for logs (values are never logged). */
+    List<String> envNames() {
+        List<String> names = new ArrayList<>(spec.getEnvCount());
+        for (String e : spec.getEnvList()) {
+            int eq = e.indexOf('=');
+            names.add(eq < 0 ? e : e.substring(0, eq));
+        }
+        return names;
+    }
+
+    /** The spec's labels, then ours (which the spec cannot override). */
+    Map<String, String> labels() {
+        Map<String, String> l = new LinkedHashMap<>(spec.getLabelsMap());
+        String serviceName = task.getServiceAnnotations().getName();
+        l.put(DOCKER_TASK, "");
+        l.put(DOCKER_TASK_ID, task.getId());
+        l.put(DOCKER_TASK_NAME, name);
+        l.put(DOCKER_SERVICE_ID, task.getServiceId());
+        l.put(DOCKER_SERVICE_NAME, serviceName);
+        l.put(DOCKER_NODE_ID, nodeId);
+        l.put(TASK_ID, task.getId());
+        l.put(TASK_NAME, name);
+        l.put(SERVICE_ID, task.getServiceId());
+        l.put(SERVICE_NAME, serviceName);
+        l.put(NODE_ID, nodeId);
+        return l;
+    }
+
+    /** Seconds docker waits after SIGTERM before SIGKILL. */
+    int stopTimeoutSeconds() {
+        long ms = spec.getStopGracePeriodMs();
+        return ms <= 0 ? DEFAULT_STOP_SECONDS : (int) Math.min(Integer.MAX_VALUE, (ms + 999) / 1000);
+    }
+
+    /** Whether docker-init runs as PID 1 (on unless the spec turns it off). */
+    boolean init() {
+        return !spec.hasInit() || spec.getInit();
+    }
+
+    /**
+     * Checks what docker would reject with a less readable message, or what
+     * retrying cannot fix.
+     *
+     * @throws ExecutorException (fatal) naming the problem
+     */
+    void validate() throws ExecutorException {
+        if (task.getId().isEmpty()) {
+            throw fatal("the task has no ID");
+        }
+        if (spec.getImage().isBlank()) {
+            throw fatal("the task has no container image");
+        }
+        for (String e : spec.getEnvList()) {
+            if (e.isEmpty() || e.charAt(0) == '=' || e.indexOf('\0') >= 0) {
+                int eq = e.indexOf('=');
+                throw fatal("invalid environment variable name \"" + (eq < 0 ? e : e.substring(0, eq)).replace('\0', '?')
+                        + "\"");
+            }
+        }
+        ResourceRequirements r = task.getSpec().getResources();
+        Resources limits = r.getLimits();
+        if (limits.getMemoryBytes() < 0 || limits.getNanoCpus() < 0 || r.getPidsLimit() < 0
+                || r.getReservations().getMemoryBytes() < 0) {
+            throw fatal("resource limits must not be negative");
+        }
+        if (limits.getMemoryBytes() > 0 && limits.getMemoryBytes() < MIN_MEMORY_BYTES) {
+            throw fatal("memory limit " + bytes(limits.getMemoryBytes()) + " is below the minimum of 6MB"
+                    + " the docker engine accepts");
+        }
+        if (spec.hasHealthcheck()) {
+            List<String> test = spec.getHealthcheck().getTestList();
+            if (!test.isEmpty() && !List.of("NONE", "CMD", "CMD-SHELL").contains(test.get(0))) {
+                throw fatal("healthcheck test must start with NONE, CMD or CMD-SHELL, not \"" + test.get(0) + "\"");
+            }
+        }
+        for (Mount m : spec.getMountsList()) {
+            if (m.getType() == Mount.Type.UNRECOGNIZED) {
+                throw fatal("mount " + m.getTarget() + " has an unknown type");
+            }
+            if (m.getTarget().isBlank()) {
+                throw fatal("a " + m.getType().name().toLowerCase() + " mount has no target");
+            }
+            if (m.getType() == Mount.Type.BIND && !m.getSource().startsWith("/")) {
+                throw fatal("bind mount " + m.getTarget() + " needs an absolute source path, not \"" + m.getSource() + "\"");
+            }
+        }
+    }
+
+    /** Fills in the create request: everything but the name and the image. */
+    void configure(CreateContainerCmd cmd) {
+        cmd.withLabels(labels()).withEnv(spec.getEnvList()).withTty(spec.getTty())
+                .withStopTimeout(stopTimeoutSeconds());
+        // as docker's swarm executor: Command replaces the entrypoint and Args
+        // are its arguments; Args alone are arguments to the image's entrypoint
+        if (spec.getCommandCount() > 0) {
+            cmd.withEntrypoint(spec.getCommandList());
+            cmd.withCmd(spec.getArgsList());
+        } else if (spec.getArgsCount() > 0) {
+            cmd.withCmd(spec.getArgsList());
+        }
+        if (!spec.getDir().isEmpty()) {
+            cmd.withWorkingDir(spec.getDir());
+        }
+        if (!spec.getUser().isEmpty()) {
+            cmd.withUser(spec.getUser());
+        }
+        if (!spec.getHostname().isEmpty()) {
+            cmd.withHostName(spec.getHostname());
+        }
+        HealthCheck health = healthCheck();
+        if (health != null) {
+            cmd.withHealthcheck(health);
+        }
+        cmd.withHostConfig(hostConfig());
+    }
+
+    HostConfig hostConfig() {
+        HostConfig h = HostConfig.newHostConfig().withInit(init());
+        ResourceRequirements r = task.getSpec().getResources();
+        if (r.getLimits().getMemoryBytes() > 0) {
+            h.withMemory(r.getLimits().getMemoryBytes());
+        }
+        if (r.getReservations().getMemoryBytes() > 0) {
+            h.withMemoryReservation(r.getReservations().getMemoryBytes());
+        }
+        if (r.getLimits().getNanoCpus() > 0) {
+            h.withNanoCPUs(r.getLimits().getNanoCpus());
+        }
+        if (r.getPidsLimit() > 0) {
+            h.withPidsLimit(r.getPidsLimit());
+        }
+        if (spec.getMountsCount() > 0) {
+            List<com.github.dockerjava.api.model.Mount> mounts = new ArrayList<>();
+            for (Mount m : spec.getMountsList()) {
+                mounts.add(mount(m));
+            }
+            h.withMounts(mounts);
+        }
+        return h;
+    }
+
+    static com.github.dockerjava.api.model.Mount mount(Mount m) {
+        com.github.dockerjava.api.model.Mount d = new com.github.dockerjava.api.model.Mount()
+                .withTarget(m.getTarget())
+                .withReadOnly(m.getReadOnly());
+        switch (m.getType()) {
+            case BIND -> d.withType(MountType.BIND).withSource(m.getSource());
+            case VOLUME -> {
+                d.withType(MountType.VOLUME);
+                if (!m.getSource().isEmpty()) {
+                    d.withSource(m.getSource()); // named; without a source docker makes an anonymous volume
+                }
+            }
+            case TMPFS -> d.withType(MountType.TMPFS);
+            default -> throw new IllegalArgumentException("unknown mount type " + m.getType());
+        }
+        return d;
+    }
+
+    /**
+     * The spec's health check in docker's terms, or null to keep the image's.
+     * ["NONE"] disables the image's check; zero durations and retries keep
+     * docker's defaults.
+     */
+    HealthCheck healthCheck() {
+        if (!spec.hasHealthcheck()) {
+            return null;
+        }
+        HealthConfig c = spec.getHealthcheck();
+        HealthCheck h = new HealthCheck();
+        if (c.getTestCount() > 0) {
+            h.withTest(c.getTestList());
+        }
+        if (c.getIntervalMs() > 0) {
+            h.withInterval(TimeUnit.MILLISECONDS.toNanos(c.getIntervalMs()));
+        }
+        if (c.getTimeoutMs() > 0) {
+            h.withTimeout(TimeUnit.MILLISECONDS.toNanos(c.getTimeoutMs()));
+        }
+        if (c.getRetries() > 0) {
+            h.withRetries(c.getRetries());
+        }
+        if (c.getStartPeriodMs() > 0) {
+            h.withStartPeriod(TimeUnit.MILLISECONDS.toNanos(c.getStartPeriodMs()));
+        }
+        return h;
+    }
+
+    /** 1048576 to "1MB" (binary units, as docker prints them), else the bytes. */
+    static String bytes(long b) {
+        if (b >= 1024 * 1024 && b % (1024 * 1024) == 0) {
+            return b / (1024 * 1024) + "MB";
+        }
+        if (b >= 1024 && b % 1024 == 0) {
+            return b / 1024 + "KB";
+        }
+        return b + " bytes";
+    }
+
+    private ExecutorException fatal(String problem) {
+        return new ExecutorException("invalid spec for task " + task.getId() + ": " + problem, true);
+    }
+}
