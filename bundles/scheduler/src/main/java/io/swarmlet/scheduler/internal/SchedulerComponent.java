@@ -1,0 +1,175 @@
+package io.swarmlet.scheduler.internal;
+
+import io.swarmlet.api.store.LeadershipListener;
+import io.swarmlet.api.store.Store;
+import io.swarmlet.spi.placement.NodeFilter;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * The scheduler (SwarmKit's manager/scheduler): while this manager leads, one
+ * {@link SchedulerLoop} on its own thread places pending tasks on nodes.
+ * Placement runs every {@link NodeFilter} service registered (the whiteboard:
+ * this bundle's core filters and any plugin's), highest service ranking
+ * first; filters may come and go at any time.
+ *
+ * <p>Registered as a {@link LeadershipListener}; the store calls it. Nobody
+ * calls the scheduler otherwise: it reads and writes only the store.
+ */
+@Component(service = LeadershipListener.class, immediate = true, configurationPid = SchedulerComponent.PID)
+@Designate(ocd = SchedulerComponent.Config.class)
+public final class SchedulerComponent implements LeadershipListener {
+
+    static final String PID = "io.swarmlet.scheduler";
+
+    private static final Logger LOG = LogManager.getLogger(SchedulerComponent.class);
+
+    @ObjectClassDefinition(name = "Swarmlet scheduler",
+            description = "Places pending tasks on nodes while this manager is the leader.")
+    public @interface Config {
+
+        @AttributeDefinition(description = "Task updates written per store transaction, at most")
+        int batchSize() default 500;
+
+        @AttributeDefinition(description = "Serialized task bytes written per store transaction, at most")
+        int maxBatchBytes() default 1 << 20;
+
+        @AttributeDefinition(description = "Milliseconds without relevant changes before a scheduling round")
+        long debounceMs() default 50;
+
+        @AttributeDefinition(description = "Milliseconds a scheduling round waits at most once a change came in")
+        long maxLatencyMs() default 1000;
+
+        @AttributeDefinition(description = "Node filters (by name) that must be registered before any task is placed")
+        String[] requiredFilters() default {CoreFilters.READY, CoreFilters.AVAILABILITY, CoreFilters.RESOURCES,
+            CoreFilters.CONSTRAINTS, CoreFilters.PLATFORM, CoreFilters.HOST_PORTS, CoreFilters.MAX_REPLICAS};
+    }
+
+    @Reference
+    private Store store;
+
+    private final FilterRegistry filters = new FilterRegistry();
+    private final Object lock = new Object();
+    private SchedulerLoop.Settings settings;
+    private boolean active;
+    private boolean leader;
+    private SchedulerLoop loop;
+    private Thread thread;
+
+    public SchedulerComponent() {}
+
+    /** For tests outside OSGi: already activated. */
+    SchedulerComponent(Store store, SchedulerLoop.Settings settings) {
+        this.store = store;
+        this.settings = settings;
+        this.active = true;
+    }
+
+    static SchedulerLoop.Settings settings(Config c) {
+        return new SchedulerLoop.Settings(c.batchSize(), c.maxBatchBytes(), Duration.ofMillis(c.debounceMs()),
+                Duration.ofMillis(c.maxLatencyMs()), Set.of(c.requiredFilters()));
+    }
+
+    @Activate
+    void activate(Config config) {
+        synchronized (lock) {
+            settings = settings(config);
+            active = true;
+            if (leader) {
+                startLocked();
+            }
+        }
+    }
+
+    @Deactivate
+    void deactivate() throws InterruptedException {
+        Thread t;
+        synchronized (lock) {
+            active = false;
+            t = stopLocked();
+        }
+        join(t);
+    }
+
+    @Reference(name = "filters", service = NodeFilter.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY,
+            unbind = "removeFilter", updated = "updatedFilter")
+    void addFilter(NodeFilter filter, Map<String, Object> properties) {
+        filters.add(filter, properties);
+        LOG.debug("node filter {} registered", Pipeline.name(filter));
+    }
+
+    void updatedFilter(NodeFilter filter, Map<String, Object> properties) {
+        filters.add(filter, properties);
+    }
+
+    void removeFilter(NodeFilter filter) {
+        filters.remove(filter);
+        LOG.debug("node filter {} unregistered", Pipeline.name(filter));
+    }
+
+    @Override
+    public void leadershipChanged(boolean isLeader) {
+        // called by the store's notifier: start or signal, never wait here
+        synchronized (lock) {
+            leader = isLeader;
+            if (isLeader && active) {
+                startLocked();
+            } else if (!isLeader) {
+                stopLocked();
+            }
+        }
+    }
+
+    /** The running loop, or null (tests). */
+    SchedulerLoop loop() {
+        synchronized (lock) {
+            return loop;
+        }
+    }
+
+    private void startLocked() {
+        if (loop != null) {
+            return;
+        }
+        loop = new SchedulerLoop(store, filters, settings);
+        thread = new Thread(loop, "swarmlet-scheduler");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    private Thread stopLocked() {
+        if (loop == null) {
+            return null;
+        }
+        loop.stop();
+        thread.interrupt();
+        Thread t = thread;
+        loop = null;
+        thread = null;
+        return t;
+    }
+
+    private static void join(Thread t) throws InterruptedException {
+        if (t != null) {
+            t.join(TimeUnit.SECONDS.toMillis(10));
+            if (t.isAlive()) {
+                LOG.warn("scheduler loop did not stop within 10 s");
+            }
+        }
+    }
+}
