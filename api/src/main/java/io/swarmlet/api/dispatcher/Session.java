@@ -25,6 +25,18 @@ public interface Session extends AutoCloseable {
     /** Keeps the node READY; agents call it at the cluster's heartbeat period. */
     void heartbeat();
 
+    /**
+     * The period agents should call {@link #heartbeat()} at: the cluster's
+     * {@code dispatcher.heartbeat_period_ms} (read it again before each beat,
+     * it follows cluster updates). A session that misses several periods
+     * marks its node DOWN.
+     *
+     * @since 1.1
+     */
+    default Duration heartbeatPeriod() {
+        return Duration.ofSeconds(5);
+    }
+
     /** Where the managers read this node's task output from (the agent's executor). */
     void setLogProvider(LogProvider provider);
 

@@ -1,0 +1,543 @@
+package io.swarmlet.agent.internal;
+
+import io.swarmlet.api.types.ContainerStatus;
+import io.swarmlet.api.types.Task;
+import io.swarmlet.api.types.TaskState;
+import io.swarmlet.api.types.TaskStates;
+import io.swarmlet.api.types.TaskStatus;
+import io.swarmlet.spi.executor.Controller;
+import io.swarmlet.spi.executor.ExecutorException;
+import io.swarmlet.spi.executor.LogSource;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * Drives one task towards its desired state with its {@link Controller}, one
+ * step at a time (SwarmKit's exec.Do), and reports every state it reaches:
+ *
+ * <pre>
+ * ASSIGNED -> ACCEPTED -> PREPARING (prepare) -> READY -> STARTING (start, waitReady) -> RUNNING (waitExit)
+ *   -> COMPLETE (exit 0) | FAILED (non-zero exit, unhealthy)
+ * fatal prepare error -> REJECTED; other prepare or start error -> FAILED
+ * desired state past RUNNING (COMPLETE, SHUTDOWN, REMOVE) before the end -> shutdown -> SHUTDOWN
+ * desired REMOVE once stopped -> remove; task gone from the assignments -> shutdown, remove, forget
+ * </pre>
+ *
+ * A state never moves backwards: the worker knows the later of the state the
+ * store has and the one it reported last. A worker that first sees its task
+ * RUNNING (the agent restarted) adopts the runtime object through
+ * {@link Controller#inspect()} instead of starting another one.
+ *
+ * <p>A worker holds a pool thread only while it has something to do (or waits
+ * on a running task); a new assignment schedules it again. A desired-state
+ * change past RUNNING interrupts a blocking prepare/start/wait.
+ */
+final class TaskWorker implements Runnable {
+
+    private static final Logger LOG = LogManager.getLogger(TaskWorker.class);
+    static final String NOT_FOUND = "container not found";
+    static final String UNHEALTHY = "unhealthy container";
+    private static final long MAX_BACKOFF_MS = 10_000;
+
+    private enum Step { PROGRESS, IDLE, RETRY, STOPPED, FINISHED }
+
+    @FunctionalInterface
+    private interface Call<T> {
+        T apply(Controller c) throws ExecutorException, InterruptedException;
+    }
+
+    private final Agent agent;
+    private final String taskId;
+
+    // guarded by this
+    private Task task;
+    private boolean gone;
+    private boolean scheduled;
+    private boolean dirty;
+    private boolean finished;
+    private Thread blocked;
+    private Controller controller;
+
+    // the running step's thread only (runs never overlap)
+    private TaskStatus status;
+    private boolean adoptionChecked;
+    private boolean runtimeRemoved;
+    private ContainerStatus container = ContainerStatus.getDefaultInstance();
+    private long backoffMs;
+
+    private volatile TaskStatus reported;
+
+    TaskWorker(Agent agent, Task task) {
+        this.agent = agent;
+        this.taskId = task.getId();
+        this.task = task;
+    }
+
+    String taskId() {
+        return taskId;
+    }
+
+    /** The last status this worker reported, null if none yet. */
+    TaskStatus reported() {
+        return reported;
+    }
+
+    /** The task as the managers want it now. */
+    void update(Task t) {
+        synchronized (this) {
+            if (gone) {
+                return;
+            }
+            task = t;
+            if (blocked != null && t.getDesiredState().getNumber() > TaskState.RUNNING_VALUE) {
+                blocked.interrupt();
+            }
+        }
+        schedule();
+    }
+
+    /** The task left the assignments (deleted): stop and remove its runtime object. True if it was not retired yet. */
+    boolean retire() {
+        synchronized (this) {
+            if (gone) {
+                return false;
+            }
+            gone = true;
+            if (blocked != null) {
+                blocked.interrupt();
+            }
+        }
+        schedule();
+        return true;
+    }
+
+    /** The agent stops: leave the runtime object as it is (the next agent adopts it). */
+    void stop() {
+        synchronized (this) {
+            if (blocked != null) {
+                blocked.interrupt();
+            }
+        }
+    }
+
+    void schedule() {
+        synchronized (this) {
+            if (finished) {
+                return;
+            }
+            dirty = true;
+            if (scheduled) {
+                return;
+            }
+            scheduled = true;
+        }
+        if (!agent.execute(this)) {
+            synchronized (this) {
+                scheduled = false;
+            }
+        }
+    }
+
+    @Override
+    public void run() {
+        while (true) {
+            Task t;
+            boolean g;
+            synchronized (this) {
+                if (agent.stopping() || !dirty) {
+                    scheduled = false;
+                    return;
+                }
+                dirty = false;
+                t = task;
+                g = gone;
+            }
+            Step step;
+            try {
+                step = step(t, g);
+            } catch (RuntimeException e) {
+                LOG.error("task {}: unexpected failure, will retry", taskId, e);
+                step = Step.RETRY;
+            }
+            switch (step) {
+                case PROGRESS:
+                    backoffMs = 0;
+                    synchronized (this) {
+                        dirty = true;
+                    }
+                    break;
+                case IDLE:
+                    backoffMs = 0;
+                    break;
+                case RETRY:
+                    backoffMs = backoffMs == 0 ? 500 : Math.min(MAX_BACKOFF_MS, backoffMs * 2);
+                    agent.later(this::schedule, backoffMs);
+                    break;
+                case STOPPED:
+                    synchronized (this) {
+                        scheduled = false;
+                    }
+                    return;
+                case FINISHED:
+                    synchronized (this) {
+                        finished = true;
+                        scheduled = false;
+                    }
+                    agent.forget(this);
+                    return;
+                default:
+                    throw new AssertionError(step);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ the lifecycle
+
+    private Step step(Task t, boolean isGone) {
+        // the store may know a later state than this worker (reports of an earlier agent, or of a manager)
+        if (status == null || t.getStatus().getState().getNumber() > status.getState().getNumber()) {
+            status = t.getStatus();
+        }
+        TaskState current = status.getState();
+        TaskState desired = t.getDesiredState();
+
+        if (isGone) {
+            return removeGone(current);
+        }
+        if (TaskStates.isTerminal(current)) {
+            if (desired == TaskState.REMOVE && !runtimeRemoved) {
+                return removeRuntime();
+            }
+            return Step.IDLE;
+        }
+        if (desired.getNumber() > TaskState.RUNNING_VALUE) {
+            return shutdown(current);
+        }
+        if (!adoptionChecked) {
+            adoptionChecked = true;
+            if (current == TaskState.RUNNING) {
+                return adopt();
+            }
+        }
+        if (current != TaskState.RUNNING && current.getNumber() >= desired.getNumber()) {
+            return Step.IDLE; // e.g. prepared, and the managers want it READY only (a restart delay runs)
+        }
+        switch (current) {
+            case ACCEPTED:
+                report(TaskState.PREPARING, "preparing", "");
+                return Step.PROGRESS;
+            case PREPARING:
+                return prepare();
+            case READY:
+                report(TaskState.STARTING, "starting", "");
+                return Step.PROGRESS;
+            case STARTING:
+                return start();
+            case RUNNING:
+                return waitExit();
+            default:
+                if (current.getNumber() < TaskState.ACCEPTED_VALUE) {
+                    report(TaskState.ACCEPTED, "accepted", "");
+                    return Step.PROGRESS;
+                }
+                LOG.warn("task {}: unexpected state {}", taskId, current);
+                return Step.IDLE;
+        }
+    }
+
+    private Step prepare() {
+        try {
+            interruptibly(c -> {
+                c.prepare();
+                return null;
+            });
+        } catch (InterruptedException e) {
+            return interrupted();
+        } catch (ExecutorException e) {
+            if (agent.stopping()) {
+                return Step.STOPPED;
+            }
+            if (stopRequested()) {
+                return Step.PROGRESS;
+            }
+            LOG.warn("task {}: prepare failed{}: {}", taskId, e.fatal() ? " (fatal)" : "", e.getMessage());
+            fail(e.fatal() ? TaskState.REJECTED : TaskState.FAILED, e.getMessage());
+            return Step.PROGRESS;
+        }
+        report(TaskState.READY, "prepared", "");
+        return Step.PROGRESS;
+    }
+
+    private Step start() {
+        boolean started = false;
+        try {
+            interruptibly(c -> {
+                c.start();
+                return null;
+            });
+            started = true;
+            interruptibly(c -> {
+                c.waitReady();
+                return null;
+            });
+        } catch (InterruptedException e) {
+            return interrupted();
+        } catch (ExecutorException e) {
+            if (agent.stopping()) {
+                return Step.STOPPED;
+            }
+            if (stopRequested()) {
+                return Step.PROGRESS;
+            }
+            return startFailed(e, started);
+        }
+        inspectQuietly().ifPresent(this::see);
+        report(TaskState.RUNNING, "started", "");
+        return Step.PROGRESS;
+    }
+
+    private Step startFailed(ExecutorException e, boolean started) {
+        LOG.warn("task {}: {} failed: {}", taskId, started ? "waiting for it to be ready" : "start", e.getMessage());
+        if (unhealthy(e.getMessage())) {
+            fail(TaskState.FAILED, UNHEALTHY);
+            return Step.PROGRESS;
+        }
+        if (started) {
+            // it ran, and exited before it was ready (or a short job finished at once): say how it ended
+            Optional<Controller.RuntimeStatus> now = inspectQuietly();
+            if (now.isPresent() && !now.get().running()) {
+                see(now.get());
+                return exited(new Controller.ExitStatus(now.get().exitCode(), now.get().health()));
+            }
+        }
+        fail(TaskState.FAILED, e.getMessage());
+        return Step.PROGRESS;
+    }
+
+    private Step waitExit() {
+        Controller.ExitStatus exit;
+        try {
+            exit = interruptibly(Controller::waitExit);
+        } catch (InterruptedException e) {
+            return interrupted();
+        } catch (ExecutorException e) {
+            if (agent.stopping()) {
+                return Step.STOPPED;
+            }
+            if (stopRequested()) {
+                return Step.PROGRESS;
+            }
+            if (e.fatal()) {
+                fail(TaskState.FAILED, e.getMessage());
+                return Step.PROGRESS;
+            }
+            LOG.warn("task {}: lost track of its container, looking again: {}", taskId, e.getMessage());
+            adoptionChecked = false;
+            return Step.RETRY;
+        }
+        return exited(exit);
+    }
+
+    /** The task was RUNNING before this worker: find out what became of its runtime object. */
+    private Step adopt() {
+        Optional<Controller.RuntimeStatus> now;
+        try {
+            now = controller().inspect();
+        } catch (ExecutorException e) {
+            LOG.warn("task {}: cannot inspect its container, will retry: {}", taskId, e.getMessage());
+            adoptionChecked = false;
+            return Step.RETRY;
+        }
+        if (now.isEmpty()) {
+            LOG.warn("task {} was running, but its container is gone", taskId);
+            fail(TaskState.FAILED, NOT_FOUND);
+            return Step.PROGRESS;
+        }
+        Controller.RuntimeStatus rs = now.get();
+        see(rs);
+        if (rs.running()) {
+            LOG.info("task {}: adopted its running container {}", taskId, rs.containerId());
+            return Step.PROGRESS;
+        }
+        LOG.info("task {}: its container {} exited with {} meanwhile", taskId, rs.containerId(), rs.exitCode());
+        return exited(new Controller.ExitStatus(rs.exitCode(), rs.health()));
+    }
+
+    private Step exited(Controller.ExitStatus exit) {
+        container = container.toBuilder().setExitCode(exit.exitCode()).setPid(0).build();
+        if (unhealthy(exit.message())) {
+            report(TaskState.FAILED, "failed", UNHEALTHY);
+        } else if (exit.exitCode() == 0) {
+            report(TaskState.COMPLETE, "finished", "");
+        } else {
+            report(TaskState.FAILED, "failed", "task: non-zero exit (" + exit.exitCode() + ")");
+        }
+        return Step.PROGRESS;
+    }
+
+    private Step shutdown(TaskState current) {
+        if (current.getNumber() >= TaskState.PREPARING_VALUE) { // there may be a runtime object
+            try {
+                controller().shutdown();
+            } catch (ExecutorException e) {
+                if (agent.stopping()) {
+                    return Step.STOPPED;
+                }
+                if (!e.fatal()) {
+                    LOG.warn("task {}: shutdown failed, will retry: {}", taskId, e.getMessage());
+                    return Step.RETRY;
+                }
+                LOG.warn("task {}: shutdown failed: {}", taskId, e.getMessage());
+                fail(TaskState.FAILED, e.getMessage());
+                return Step.PROGRESS;
+            }
+        }
+        report(TaskState.SHUTDOWN, "shutdown", "");
+        return Step.PROGRESS;
+    }
+
+    private Step removeRuntime() {
+        try {
+            controller().remove();
+        } catch (ExecutorException e) {
+            if (!e.fatal() && !agent.stopping()) {
+                LOG.warn("task {}: remove failed, will retry: {}", taskId, e.getMessage());
+                return Step.RETRY;
+            }
+            LOG.warn("task {}: remove failed: {}", taskId, e.getMessage());
+        }
+        runtimeRemoved = true;
+        closeController();
+        return Step.IDLE;
+    }
+
+    /** The task was deleted from the store: nothing of it may stay. */
+    private Step removeGone(TaskState current) {
+        try {
+            if (current.getNumber() >= TaskState.PREPARING_VALUE && !TaskStates.isTerminal(current)) {
+                controller().shutdown();
+            }
+            controller().remove();
+            LOG.info("task {} is gone: removed its container", taskId);
+        } catch (ExecutorException e) {
+            // the agent's sweep of runtime objects without a task tries again
+            LOG.warn("task {} is gone, but its container could not be removed: {}", taskId, e.getMessage());
+        }
+        closeController();
+        return Step.FINISHED;
+    }
+
+    private Step interrupted() {
+        return agent.stopping() ? Step.STOPPED : Step.PROGRESS;
+    }
+
+    // ------------------------------------------------------------ helpers
+
+    /** Reports a new state, unless it would move backwards. */
+    private void report(TaskState state, String message, String err) {
+        if (!TaskStates.canMove(status.getState(), state)) {
+            return;
+        }
+        TaskStatus.Builder b = TaskStatus.newBuilder()
+                .setTimestamp(System.currentTimeMillis())
+                .setState(state)
+                .setMessage(message)
+                .setErr(err);
+        if (!container.equals(ContainerStatus.getDefaultInstance())) {
+            b.setContainerStatus(container);
+        }
+        status = b.build();
+        reported = status;
+        LOG.debug("task {}: {} ({}{})", taskId, state, message, err.isEmpty() ? "" : ": " + err);
+        agent.report(taskId, status);
+    }
+
+    /** A terminal error state, keeping the message of the step that failed (as SwarmKit does). */
+    private void fail(TaskState state, String err) {
+        report(state, status.getMessage(), err == null || err.isEmpty() ? "failed" : err);
+    }
+
+    private void see(Controller.RuntimeStatus rs) {
+        ContainerStatus.Builder b = container.toBuilder().setContainerId(rs.containerId()).setPid(rs.pid());
+        if (!rs.running()) {
+            b.setExitCode(rs.exitCode());
+        }
+        container = b.build();
+    }
+
+    private Optional<Controller.RuntimeStatus> inspectQuietly() {
+        try {
+            return controller().inspect();
+        } catch (ExecutorException e) {
+            LOG.debug("task {}: inspect failed: {}", taskId, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    private static boolean unhealthy(String message) {
+        return message != null && message.toLowerCase(Locale.ROOT).contains("unhealthy");
+    }
+
+    /** Whether the managers want the task stopped (or gone) while a blocking call runs. */
+    private synchronized boolean stopRequested() {
+        return gone || task.getDesiredState().getNumber() > TaskState.RUNNING_VALUE;
+    }
+
+    /** Runs a blocking controller call that a stop request or the agent stopping interrupts. */
+    private <T> T interruptibly(Call<T> call) throws ExecutorException, InterruptedException {
+        Controller c = controller();
+        synchronized (this) {
+            if (agent.stopping() || gone || task.getDesiredState().getNumber() > TaskState.RUNNING_VALUE) {
+                throw new InterruptedException();
+            }
+            blocked = Thread.currentThread();
+        }
+        try {
+            return call.apply(c);
+        } finally {
+            synchronized (this) {
+                blocked = null;
+                Thread.interrupted(); // an interrupt that came too late for the call is not for the next one
+            }
+        }
+    }
+
+    synchronized Controller controller() throws ExecutorException {
+        if (controller == null) {
+            controller = agent.executor().controller(task);
+        }
+        return controller;
+    }
+
+    synchronized void closeController() {
+        if (controller != null) {
+            try {
+                controller.close();
+            } catch (RuntimeException e) {
+                LOG.debug("task {}: closing its controller: {}", taskId, e.toString());
+            }
+            controller = null;
+        }
+    }
+
+    /** The task's output, if its controller can read it. */
+    void logs(int tail, boolean follow, Consumer<LogSource.LogLine> sink) throws InterruptedException {
+        Controller c;
+        try {
+            c = controller();
+        } catch (ExecutorException e) {
+            throw new IllegalStateException("cannot read the logs of task " + taskId + ": " + e.getMessage(), e);
+        }
+        if (!(c instanceof LogSource)) {
+            throw new IllegalStateException("the executor cannot read task logs");
+        }
+        try {
+            ((LogSource) c).logs(tail, follow, sink);
+        } catch (ExecutorException e) {
+            throw new IllegalStateException("cannot read the logs of task " + taskId + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package io.swarmlet.dispatcher.internal;
+
+import io.swarmlet.api.dispatcher.Dispatcher;
+import io.swarmlet.api.store.LeadershipListener;
+import io.swarmlet.api.store.Store;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+
+/**
+ * Runs a {@link DispatcherImpl} while this manager leads, and registers it as
+ * the {@link Dispatcher} service only then: agents and the control API find a
+ * dispatcher exactly where the store accepts its writes. Leadership changes
+ * are handled one at a time, in order, on a thread of this component.
+ */
+@Component(service = LeadershipListener.class, immediate = true)
+public class DispatcherComponent implements LeadershipListener {
+
+    private static final Logger LOG = LogManager.getLogger(DispatcherComponent.class);
+
+    @Reference
+    private Store store;
+
+    /** Registers the running dispatcher; returns what unregisters it. */
+    private Function<Dispatcher, Runnable> registrar;
+    private ExecutorService serial;
+
+    // serial thread only
+    private DispatcherImpl current;
+    private Runnable unregister;
+
+    public DispatcherComponent() {}
+
+    /** For tests outside OSGi. */
+    DispatcherComponent(Store store, Function<Dispatcher, Runnable> registrar) {
+        this.store = store;
+        this.registrar = registrar;
+        startSerial();
+    }
+
+    @Activate
+    void activate(BundleContext context) {
+        registrar = d -> {
+            ServiceRegistration<Dispatcher> reg = context.registerService(Dispatcher.class, d, null);
+            return () -> {
+                try {
+                    reg.unregister();
+                } catch (IllegalStateException alreadyGone) {
+                    // the bundle is stopping
+                }
+            };
+        };
+        startSerial();
+    }
+
+    private void startSerial() {
+        serial = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "swarmlet-dispatcher-leadership");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    @Deactivate
+    void deactivate() throws InterruptedException {
+        serial.execute(this::follow);
+        serial.shutdown();
+        if (!serial.awaitTermination(30, TimeUnit.SECONDS)) {
+            LOG.warn("the dispatcher did not stop within 30 s");
+            serial.shutdownNow();
+        }
+    }
+
+    @Override
+    public void leadershipChanged(boolean leader) {
+        try {
+            serial.execute(leader ? this::lead : this::follow);
+        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+            // deactivated meanwhile
+        }
+    }
+
+    private void lead() {
+        if (current != null) {
+            return;
+        }
+        DispatcherImpl d = new DispatcherImpl(store);
+        try {
+            d.start();
+        } catch (RuntimeException e) {
+            LOG.error("cannot start the dispatcher: {}", e.getMessage(), e);
+            d.stop();
+            return;
+        }
+        current = d;
+        unregister = registrar.apply(d);
+    }
+
+    private void follow() {
+        if (current == null) {
+            return;
+        }
+        unregister.run();
+        unregister = null;
+        current.stop();
+        current = null;
+    }
+}

@@ -1,0 +1,291 @@
+package io.swarmlet.dispatcher.internal;
+
+import io.swarmlet.api.dispatcher.Dispatcher;
+import io.swarmlet.api.dispatcher.LogProvider;
+import io.swarmlet.api.dispatcher.Session;
+import io.swarmlet.api.store.Kind;
+import io.swarmlet.api.store.ReadTx;
+import io.swarmlet.api.store.Store;
+import io.swarmlet.api.store.StoreEvent;
+import io.swarmlet.api.store.Watch;
+import io.swarmlet.api.types.Cluster;
+import io.swarmlet.api.types.Node;
+import io.swarmlet.api.types.NodeDescription;
+import io.swarmlet.api.types.NodeStatus;
+import io.swarmlet.api.types.Task;
+import io.swarmlet.spi.executor.LogSource;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * The dispatcher while this manager leads (SwarmKit's manager/dispatcher):
+ * node sessions with heartbeats, each node's assigned tasks, and the agents'
+ * status reports written to the store in batches.
+ *
+ * <p>Threads: one watch loop over the store (tasks with a node, the cluster's
+ * heartbeat period, nodes said to be up without a session) feeding the {@link AssignmentIndex} that every session
+ * waits on; one {@link StatusWriter} thread that writes node and task status
+ * and checks heartbeats. Callers' threads only queue and wait.
+ *
+ * <p>Started and stopped by {@link DispatcherComponent} with leadership; public
+ * so that the agent's tests can run it against a real store.
+ */
+public final class DispatcherImpl implements Dispatcher {
+
+    static final long DEFAULT_HEARTBEAT_MS = 5_000;
+    /** Heartbeat periods a node may miss before it is marked DOWN. */
+    static final int MISSED_HEARTBEATS = 3;
+    static final String HEARTBEAT_FAILURE = "heartbeat failure";
+    static final String SESSION_CLOSED = "session closed";
+
+    private static final Logger LOG = LogManager.getLogger(DispatcherImpl.class);
+    private static final Duration POLL = Duration.ofMillis(500);
+
+    private final Store store;
+    private final AssignmentIndex index = new AssignmentIndex();
+    private final StatusWriter writer;
+    private final Map<String, SessionImpl> sessions = new ConcurrentHashMap<>();
+    /** Nodes that were up when this dispatcher started, with the time they must open a session by. */
+    private final Map<String, Long> unclaimed = new ConcurrentHashMap<>();
+
+    private volatile long heartbeatMs = DEFAULT_HEARTBEAT_MS;
+    private volatile boolean running;
+    private boolean started;
+    private Thread watcher;
+
+    public DispatcherImpl(Store store) {
+        this.store = Objects.requireNonNull(store, "store");
+        this.writer = new StatusWriter(store, this::checkHeartbeats, () -> Math.min(1_000, heartbeatMs / 4));
+    }
+
+    /** What the watch loop reads from its snapshot. */
+    private record Snapshot(long index, List<Task> assigned, long heartbeatMs, List<Node> nodes) {
+        static Snapshot read(ReadTx tx) {
+            return new Snapshot(tx.index(), tx.find(Kind.TASK, t -> !t.getNodeId().isEmpty()),
+                    tx.all(Kind.CLUSTER).stream().findFirst().map(DispatcherImpl::heartbeatMs).orElse(DEFAULT_HEARTBEAT_MS),
+                    tx.all(Kind.NODE));
+        }
+    }
+
+    /** Reads the store and starts the loops; a dispatcher starts once. */
+    public synchronized void start() {
+        if (started) {
+            throw new IllegalStateException("a dispatcher starts once");
+        }
+        started = true;
+        Watch<Snapshot> watch = store.watch(Snapshot::read);
+        Snapshot s = watch.initial();
+        load(s);
+        // nodes that were up under the previous leader get the grace period to open a session here
+        long deadline = System.nanoTime() + graceNanos();
+        for (Node n : s.nodes()) {
+            if (n.getStatus().getState() != NodeStatus.State.DOWN) {
+                unclaimed.put(n.getId(), deadline);
+            }
+        }
+        running = true;
+        writer.start();
+        watcher = new Thread(() -> watchLoop(watch), "swarmlet-dispatcher-watch");
+        watcher.setDaemon(true);
+        watcher.start();
+        LOG.info("dispatcher started: {} assigned tasks, heartbeat period {} ms", s.assigned().size(), heartbeatMs);
+    }
+
+    /**
+     * Ends every session (their agents open new ones with the next dispatcher)
+     * and stops the loops. Status not written yet is dropped: agents report
+     * their tasks' status again in their next session.
+     */
+    public synchronized void stop() {
+        if (!running) {
+            return;
+        }
+        running = false;
+        for (SessionImpl s : sessions.values()) {
+            s.end();
+        }
+        sessions.clear();
+        index.wakeAll();
+        try {
+            if (watcher != null) {
+                watcher.interrupt();
+                watcher.join(10_000);
+            }
+            writer.stop();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        LOG.info("dispatcher stopped");
+    }
+
+    // ------------------------------------------------------------ Dispatcher
+
+    @Override
+    public Session open(String nodeId, NodeDescription description) {
+        Objects.requireNonNull(nodeId, "nodeId");
+        Objects.requireNonNull(description, "description");
+        if (!running) {
+            throw new IllegalStateException("the dispatcher is not running");
+        }
+        if (store.view(tx -> tx.get(Kind.NODE, nodeId)).isEmpty()) {
+            throw new IllegalStateException("unknown node " + nodeId);
+        }
+        SessionImpl session = new SessionImpl(this, nodeId);
+        synchronized (session) {
+            SessionImpl old = sessions.put(nodeId, session);
+            if (old != null) {
+                old.end();
+                LOG.info("node {} opened a new session; the old one is closed", nodeId);
+            }
+            unclaimed.remove(nodeId);
+            nodeUp(nodeId, description);
+        }
+        if (!running) { // stopped meanwhile: stop() may have missed it
+            session.end();
+            throw new IllegalStateException("the dispatcher is not running");
+        }
+        LOG.info("node {} ({}) opened a session", nodeId, description.getHostname());
+        return session;
+    }
+
+    @Override
+    public void logs(String nodeId, String taskId, int tail, boolean follow, Consumer<LogSource.LogLine> sink)
+            throws InterruptedException {
+        SessionImpl s = sessions.get(nodeId);
+        LogProvider provider = s == null ? null : s.logProvider();
+        if (provider == null) {
+            throw new IllegalStateException("node " + nodeId + " is not connected");
+        }
+        provider.logs(taskId, tail, follow, sink);
+    }
+
+    // ------------------------------------------------------------ for sessions
+
+    AssignmentIndex index() {
+        return index;
+    }
+
+    StatusWriter writer() {
+        return writer;
+    }
+
+    long heartbeatMs() {
+        return heartbeatMs;
+    }
+
+    /** The node is READY (with that description, or the one it has when null). */
+    void nodeUp(String nodeId, NodeDescription description) {
+        writer.nodeChanged(nodeId, new StatusWriter.NodeChange(NodeStatus.State.READY, "", description));
+    }
+
+    /** A session was closed by its agent: its node is DOWN, unless a newer session took over. */
+    void closed(SessionImpl s) {
+        if (sessions.remove(s.nodeId(), s)) {
+            writer.nodeChanged(s.nodeId(), new StatusWriter.NodeChange(NodeStatus.State.DOWN, SESSION_CLOSED, null));
+            LOG.info("node {} closed its session", s.nodeId());
+        }
+    }
+
+    /** Marks DOWN the nodes whose sessions missed their heartbeats, and those that never came back. Writer thread. */
+    void checkHeartbeats() {
+        long now = System.nanoTime();
+        long limit = graceNanos();
+        for (SessionImpl s : sessions.values()) {
+            s.expire(now, limit, () -> {
+                LOG.warn("node {} missed {} heartbeats: marking it down", s.nodeId(), MISSED_HEARTBEATS);
+                writer.nodeChanged(s.nodeId(), new StatusWriter.NodeChange(NodeStatus.State.DOWN, HEARTBEAT_FAILURE, null));
+            });
+        }
+        unclaimed.forEach((nodeId, deadline) -> {
+            if (now - deadline >= 0 && unclaimed.remove(nodeId, deadline) && !sessions.containsKey(nodeId)) {
+                LOG.warn("node {} did not open a session within {} heartbeats: marking it down", nodeId, MISSED_HEARTBEATS);
+                writer.nodeChanged(nodeId, new StatusWriter.NodeChange(NodeStatus.State.DOWN, HEARTBEAT_FAILURE, null));
+            }
+        });
+    }
+
+    private long graceNanos() {
+        return TimeUnit.MILLISECONDS.toNanos(MISSED_HEARTBEATS * heartbeatMs);
+    }
+
+    // ------------------------------------------------------------ the watch loop
+
+    private void load(Snapshot s) {
+        heartbeatMs = s.heartbeatMs();
+        index.reset(s.index(), s.assigned());
+    }
+
+    private void watchLoop(Watch<Snapshot> first) {
+        Watch<Snapshot> watch = first;
+        try {
+            while (running) {
+                StoreEvent e = watch.poll(POLL);
+                if (e == null) {
+                    if (watch.isClosed() && running) {
+                        watch.close();
+                        watch = rewatch();
+                    }
+                    continue;
+                }
+                handle(e);
+            }
+        } catch (InterruptedException e) {
+            // stopping
+        } finally {
+            if (watch != null) {
+                watch.close();
+            }
+        }
+    }
+
+    private void handle(StoreEvent e) {
+        if (e.action() == StoreEvent.Action.COMMIT) {
+            index.commit(e.index());
+        } else if (e.kind() == Kind.TASK) {
+            index.apply(e);
+        } else if (e.kind() == Kind.NODE && e.action() != StoreEvent.Action.REMOVE) {
+            // a node said to be up by someone else (a manager bootstrapping its own node object) must
+            // still open a session within the grace period
+            Node n = e.objectAs(Kind.NODE);
+            if (n.getStatus().getState() != NodeStatus.State.DOWN && !sessions.containsKey(n.getId())) {
+                unclaimed.putIfAbsent(n.getId(), System.nanoTime() + graceNanos());
+            }
+        } else if (e.kind() == Kind.CLUSTER && e.action() != StoreEvent.Action.REMOVE) {
+            long period = heartbeatMs(e.objectAs(Kind.CLUSTER));
+            if (period != heartbeatMs) {
+                LOG.info("heartbeat period is now {} ms", period);
+                heartbeatMs = period;
+            }
+        }
+    }
+
+    /** A new snapshot after the store closed the watch (fell behind, or the store reloaded). */
+    private Watch<Snapshot> rewatch() throws InterruptedException {
+        long backoff = 100;
+        while (running) {
+            try {
+                Watch<Snapshot> w = store.watch(Snapshot::read);
+                load(w.initial());
+                LOG.info("dispatcher watch reopened at index {}", w.initial().index());
+                return w;
+            } catch (RuntimeException e) {
+                LOG.warn("cannot watch the store, retrying: {}", e.getMessage());
+                Thread.sleep(backoff);
+                backoff = Math.min(5_000, backoff * 2);
+            }
+        }
+        return null;
+    }
+
+    static long heartbeatMs(Cluster c) {
+        long p = c.getSpec().getDispatcher().getHeartbeatPeriodMs();
+        return p > 0 ? p : DEFAULT_HEARTBEAT_MS;
+    }
+}
