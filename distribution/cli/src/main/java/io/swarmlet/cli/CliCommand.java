@@ -38,6 +38,15 @@ abstract class CliCommand implements Callable<Integer> {
         return spec.commandLine().getErr();
     }
 
+    /**
+     * Whether options end at the first positional argument (docker's
+     * {@code service create IMAGE [COMMAND] [ARG...]}: {@code -x} after the
+     * image belongs to the command).
+     */
+    boolean optionsEndAtFirstArgument() {
+        return false;
+    }
+
     /** A usage error found after parsing: printed like picocli's own, exit code 2. */
     protected ParameterException usage(String message) {
         return new ParameterException(spec.commandLine(), message);

@@ -7,11 +7,15 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import picocli.CommandLine;
@@ -26,7 +30,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * {@code swarmlet}, the command line client of swarmletd (swarmctl and the
- * docker node/swarm verbs). The root command holds the global options and a
+ * docker node/service/swarm verbs). The root command holds the global options and a
  * {@link Supplier} of the {@link ControlApi} the subcommands call: over gRPC
  * to {@code --socket} by default (connected on first use, so {@code --help}
  * and parse errors never touch the socket), or any API given to
@@ -46,6 +50,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
         versionProvider = Main.ClientVersion.class,
         subcommands = {
                 NodeCommands.class,
+                ServiceCommands.class,
                 ClusterCommands.class,
                 SwarmCommands.class,
                 VersionCommand.class,
@@ -60,6 +65,9 @@ public final class Main implements Callable<Integer>, AutoCloseable {
     public static final String SOCKET_ENV = "SWARM_SOCKET";
     /** How long one call to the server may take. */
     public static final long DEADLINE_MILLIS = 20_000;
+
+    /** How long create, update, scale and rollback wait for a service to converge before giving up. */
+    public static final long CONVERGE_TIMEOUT_MILLIS = 5 * 60_000;
 
     public static final int EXIT_OK = 0;
     public static final int EXIT_ERROR = 1;
@@ -87,6 +95,17 @@ public final class Main implements Callable<Integer>, AutoCloseable {
 
     private final Supplier<ControlApi> api;
     private RemoteControlApi remote;
+
+    /** What "2 minutes ago" is measured against; tests set a fixed clock. */
+    Clock clock = Clock.systemUTC();
+    /** How converge progress waits between polls; tests advance their clock instead of sleeping. */
+    ConvergeProgress.Sleeper sleeper = Thread::sleep;
+    /** Whether the output is a terminal: converge progress is then redrawn in place. */
+    boolean tty;
+    /** How long to wait for a service to converge. */
+    long convergeTimeoutMillis = CONVERGE_TIMEOUT_MILLIS;
+    /** Where {@code -e KEY} (no value) looks the value up, as docker does: this process's environment. */
+    UnaryOperator<String> environment = System::getenv;
 
     /** The command line client: the API is reached over gRPC at {@code --socket}. */
     public Main() {
@@ -148,7 +167,24 @@ public final class Main implements Callable<Integer>, AutoCloseable {
         GRPC_LOG.setLevel(Level.SEVERE);
         PrintWriter out = new PrintWriter(System.out, false);
         PrintWriter err = new PrintWriter(System.err, true);
-        int code = run(new Main(), out, err, args);
+        Main root = new Main();
+        root.tty = System.console() != null;
+        // Ctrl-C: interrupt the command (a followed log or converge progress ends cleanly, output
+        // flushed) and give it a moment to finish before the JVM halts
+        Thread command = Thread.currentThread();
+        CountDownLatch finished = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (finished.getCount() > 0) {
+                command.interrupt();
+                try {
+                    finished.await(2, TimeUnit.SECONDS);
+                } catch (InterruptedException ignored) {
+                    // halting anyway
+                }
+            }
+        }, "swarmlet-interrupt"));
+        int code = run(root, out, err, args);
+        finished.countDown();
         System.exit(code);
     }
 
@@ -171,7 +207,18 @@ public final class Main implements Callable<Integer>, AutoCloseable {
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setParameterExceptionHandler(Main::usageError);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> error(ex, cmd, root.debug));
+        endOptionsAtFirstArgument(cl);
         return cl;
+    }
+
+    /** {@code service create IMAGE [COMMAND] [ARG...]}: what follows the image is not parsed as options. */
+    private static void endOptionsAtFirstArgument(CommandLine cl) {
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            if (sub.getCommand() instanceof CliCommand && ((CliCommand) sub.getCommand()).optionsEndAtFirstArgument()) {
+                sub.setStopAtPositional(true);
+            }
+            endOptionsAtFirstArgument(sub);
+        }
     }
 
     private static int usageError(ParameterException ex, String[] args) {

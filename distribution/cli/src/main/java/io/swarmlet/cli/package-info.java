@@ -1,8 +1,13 @@
 /**
  * The {@code swarmlet} command line client: {@link io.swarmlet.cli.Main} is
  * the picocli root command, with one class per verb group
- * ({@link io.swarmlet.cli.NodeCommands}, {@link io.swarmlet.cli.ClusterCommands},
- * {@link io.swarmlet.cli.SwarmCommands}, {@code VersionCommand}).
+ * ({@link io.swarmlet.cli.NodeCommands}, {@link io.swarmlet.cli.ServiceCommands},
+ * {@link io.swarmlet.cli.ClusterCommands}, {@link io.swarmlet.cli.SwarmCommands},
+ * {@code VersionCommand}); service create, update and logs have classes of
+ * their own, their shared flags are the {@code ServiceFlags} mixin and their
+ * value syntaxes (durations, sizes, ports, mounts) are parsed in
+ * {@code FlagValues}, so that a bad value is a usage error before anything
+ * is sent. {@code ConvergeProgress} draws docker's converge progress.
  *
  * <p>Commands reach the cluster only through the {@code Supplier<ControlApi>}
  * of the root command and print only to picocli's writers, so an in-process
@@ -11,7 +16,8 @@
  *
  * <p>Printing helpers: {@link io.swarmlet.cli.Table} (docker's column
  * layout), {@link io.swarmlet.cli.Output} (JSON with secret values removed,
- * readable blocks, value formats) and {@link io.swarmlet.cli.HumanTime}
- * ("2 hours ago").
+ * readable blocks, value formats), {@link io.swarmlet.cli.HumanTime}
+ * ("2 hours ago"), {@code Services} (docker's MODE, REPLICAS and PORTS
+ * columns) and {@code ServicePretty} ({@code service inspect --pretty}).
  */
 package io.swarmlet.cli;

@@ -352,6 +352,134 @@ class CliEndToEndTest {
         assertTrue(r.lines().stream().anyMatch(l -> l.matches(" Node ID:\\s+" + LEADER)), r.out());
     }
 
+    // ------------------------------------------------------------ services
+
+    /** The CLI over gRPC with a clock that moves only when the CLI would sleep (and that the fake stamps with). */
+    static Result runAt(TestClock clock, String... args) {
+        List<String> all = new ArrayList<>(List.of("--socket", socket.toString()));
+        all.addAll(List.of(args));
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        Main root = new Main();
+        root.clock = clock;
+        root.sleeper = clock::advance;
+        int code = Main.run(root, new PrintWriter(out), new PrintWriter(err), all.toArray(String[]::new));
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void serviceLifecycleOverGrpc() {
+        TestClock clock = new TestClock(1_700_000_000_000L);
+        fake.clock = clock;
+        fake.simulate = true;
+        Result r = runAt(clock, "service", "create", "--name", "nginx", "--image", "nginx:1.11.1-alpine", "--replicas", "2",
+                "-p", "8080:80");
+        assertOk(r);
+        String id = fake.services.keySet().iterator().next();
+        assertEquals(id, r.lines().get(0));
+        assertEquals("overall progress: 0 out of 2 tasks", r.lines().get(1));
+        assertTrue(r.lines().contains("2/2: running   [==================================================>]"), r.out());
+        assertEquals("verify: Service converged", r.lines().get(r.lines().size() - 1));
+        io.swarmlet.api.types.ServiceSpec spec = fake.serviceCreates.get(0).getSpec();
+        assertEquals("nginx:1.11.1-alpine", spec.getTask().getContainer().getImage());
+        assertEquals(2, spec.getReplicated().getReplicas());
+        assertEquals(8080, spec.getEndpoint().getPorts(0).getPublishedPort());
+
+        r = runAt(clock, "service", "ls");
+        assertOk(r);
+        String row = "%-15s%-10s%-13s%-11s%-22s%s";
+        assertEquals(List.of(String.format(row, "ID", "NAME", "MODE", "REPLICAS", "IMAGE", "PORTS"),
+                String.format(row, id.substring(0, 12), "nginx", "replicated", "2/2", "nginx:1.11.1-alpine", "*:8080->80/tcp")), r.lines());
+
+        r = runAt(clock, "service", "scale", "nginx=1");
+        assertOk(r);
+        assertEquals("nginx scaled to 1", r.lines().get(0));
+        assertEquals("verify: Service converged", r.lines().get(r.lines().size() - 1));
+
+        r = runAt(clock, "service", "ps", "--format", "{{.Name}} {{.Node}} {{.DesiredState}} {{.CurrentState}}", "nginx");
+        assertOk(r);
+        assertEquals(List.of("nginx.1 manager1 Running Running 10 seconds ago", "nginx.2 manager1 Remove Shutdown 5 seconds ago"),
+                r.lines());
+
+        r = runAt(clock, "service", "rm", "nginx", "nginx");
+        assertEquals(1, r.code());
+        assertEquals("nginx\n", r.out());
+        assertEquals("Error: No such service: nginx\n", r.err(), "the server's message, through gRPC");
+        assertTrue(fake.services.isEmpty());
+    }
+
+    @Test
+    void followedLogsEndCleanlyWhenInterruptedOverGrpc() throws Exception {
+        TestClock clock = new TestClock(1_700_000_000_000L);
+        fake.clock = clock;
+        fake.simulate = true;
+        assertOk(runAt(clock, "service", "create", "-q", "--name", "web", "nginx"));
+        io.swarmlet.api.types.Task task = fake.tasks.values().iterator().next();
+        fake.logLines.add(io.swarmlet.api.types.LogMessage.newBuilder().setTaskId(task.getId()).setNodeId(LEADER)
+                .setServiceName("web").setSlot(1).setTimestamp(1_700_000_000_000L).setLine("ready").build());
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        java.util.concurrent.atomic.AtomicInteger code = new java.util.concurrent.atomic.AtomicInteger(-1);
+        Thread follower = new Thread(() -> code.set(Main.run(new Main(), new PrintWriter(out), new PrintWriter(err),
+                "--socket", socket.toString(), "service", "logs", "--follow", "web")));
+        follower.start();
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (!out.toString().contains("ready") && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals("web.1." + task.getId().substring(0, 12) + "@manager1    | ready\n", out.toString());
+        assertTrue(follower.isAlive(), "still following");
+        follower.interrupt();
+        follower.join(20_000);
+        assertTrue(!follower.isAlive(), "the interrupt ends the stream");
+        assertEquals(0, code.get(), err.toString());
+        assertEquals("", err.toString());
+    }
+
+    @Test
+    void ctrlCLeavesTheServiceConvergingInTheBackground() throws Exception {
+        fake.simulate = true;
+        // a real swarmlet process: SIGINT runs its shutdown hook, which interrupts the command
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "--socket", socket.toString(), "service", "create", "--name", "broken", "fail:1").start();
+        StringBuffer out = new StringBuffer();
+        StringBuffer err = new StringBuffer();
+        Thread readOut = pump(p.getInputStream(), out);
+        Thread readErr = pump(p.getErrorStream(), err);
+        try {
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (!out.toString().contains("1/1: No such image: fail:1") && p.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertTrue(out.toString().contains("1/1: No such image: fail:1"), out + " / " + err);
+            new ProcessBuilder("kill", "-INT", String.valueOf(p.pid())).start().waitFor();
+            assertTrue(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "Ctrl-C ends it");
+            readOut.join(10_000);
+            readErr.join(10_000);
+            assertTrue(out.toString().endsWith("Operation continuing in background.\n"
+                    + "Use `swarmlet service ps broken` to check progress.\n"), out.toString());
+            assertEquals("", err.toString());
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
+    private static Thread pump(java.io.InputStream in, StringBuffer into) {
+        Thread t = new Thread(() -> {
+            try (java.io.Reader r = new java.io.InputStreamReader(in, java.nio.charset.StandardCharsets.UTF_8)) {
+                char[] buf = new char[4096];
+                for (int n; (n = r.read(buf)) > 0; ) {
+                    into.append(buf, 0, n);
+                }
+            } catch (IOException e) {
+                into.append("[read failed: ").append(e.getMessage()).append(']');
+            }
+        });
+        t.start();
+        return t;
+    }
+
     // ------------------------------------------------------------ connection problems
 
     @Test

@@ -14,7 +14,10 @@ import java.util.function.Function;
 /**
  * A control API holding three nodes (two managers, one worker) and the
  * default cluster, resolving references the way the real one does: full
- * ID, name (clusters), or unambiguous ID prefix.
+ * ID, name (clusters, services), or unambiguous ID prefix. Services and
+ * tasks are kept as written; with {@link #simulate} set, each ListTasks
+ * call moves a tiny simulated orchestrator one step (see {@link #tick}), so
+ * that converge progress can be watched poll by poll.
  */
 final class FakeControlApi implements ControlApi {
 
@@ -179,16 +182,290 @@ final class FakeControlApi implements ControlApi {
         return UpdateClusterResponse.newBuilder().setCluster(cluster).build();
     }
 
-    private static ControlException unimplemented() {
-        return new ControlException(ControlException.Code.UNIMPLEMENTED, "not in this fake");
+    // ------------------------------------------------------------ services and tasks
+
+    final Map<String, Service> services = new LinkedHashMap<>();
+    final Map<String, Task> tasks = new LinkedHashMap<>();
+    final List<CreateServiceRequest> serviceCreates = new CopyOnWriteArrayList<>();
+    final List<UpdateServiceRequest> serviceUpdates = new CopyOnWriteArrayList<>();
+    /** What logs() streams: every message whose task or service matches the request. */
+    final List<LogMessage> logLines = new CopyOnWriteArrayList<>();
+    /** The time the fake stamps on what it writes. */
+    volatile java.time.Clock clock = java.time.Clock.fixed(java.time.Instant.ofEpochMilli(1_700_000_000_000L), java.time.ZoneOffset.UTC);
+    /** When set, every listTasks call first moves the simulated cluster one step on (see {@link #tick}). */
+    volatile boolean simulate;
+    /** How many of the next updateService calls fail as if someone else changed the service first. */
+    volatile int conflicts;
+    private int ids;
+
+    /** A 25-character ID that starts with {@code prefix}. */
+    synchronized String newId(String prefix) {
+        ids++;
+        String n = String.valueOf(ids);
+        return prefix + "0".repeat(25 - prefix.length() - n.length()) + n;
     }
 
-    @Override public GetServiceResponse getService(GetServiceRequest request) { throw unimplemented(); }
-    @Override public ListServicesResponse listServices(ListServicesRequest request) { throw unimplemented(); }
-    @Override public CreateServiceResponse createService(CreateServiceRequest request) { throw unimplemented(); }
-    @Override public UpdateServiceResponse updateService(UpdateServiceRequest request) { throw unimplemented(); }
-    @Override public RemoveServiceResponse removeService(RemoveServiceRequest request) { throw unimplemented(); }
-    @Override public GetTaskResponse getTask(GetTaskRequest request) { throw unimplemented(); }
-    @Override public ListTasksResponse listTasks(ListTasksRequest request) { throw unimplemented(); }
-    @Override public void logs(LogsRequest request, java.util.function.Consumer<LogMessage> sink) { throw unimplemented(); }
+    synchronized Service putService(Service s) {
+        services.put(s.getId(), s);
+        return s;
+    }
+
+    synchronized Task putTask(Task t) {
+        tasks.put(t.getId(), t);
+        return t;
+    }
+
+    /** Like the real server: full ID, then name, then a unique ID prefix. */
+    private Service service(String ref) {
+        if (ref.isEmpty()) {
+            throw ControlException.invalid("service ID or name must not be empty");
+        }
+        Service exact = services.get(ref);
+        if (exact != null) {
+            return exact;
+        }
+        for (Service s : services.values()) {
+            if (s.getSpec().getAnnotations().getName().equals(ref)) {
+                return s;
+            }
+        }
+        List<Service> prefixed = services.values().stream().filter(s -> s.getId().startsWith(ref)).toList();
+        if (prefixed.size() == 1) {
+            return prefixed.get(0);
+        }
+        if (prefixed.isEmpty()) {
+            throw ControlException.notFound("No such service: " + ref);
+        }
+        throw ControlException.invalid("service " + ref + " is ambiguous (" + prefixed.size() + " matches found)");
+    }
+
+    @Override
+    public synchronized GetServiceResponse getService(GetServiceRequest request) {
+        calls.add("getService " + request.getId());
+        return GetServiceResponse.newBuilder().setService(service(request.getId())).build();
+    }
+
+    @Override
+    public synchronized ListServicesResponse listServices(ListServicesRequest request) {
+        calls.add("listServices");
+        return ListServicesResponse.newBuilder().addAllServices(services.values()).build();
+    }
+
+    @Override
+    public synchronized CreateServiceResponse createService(CreateServiceRequest request) {
+        calls.add("createService");
+        serviceCreates.add(request);
+        ServiceSpec.Builder spec = request.getSpec().toBuilder();
+        if (spec.getAnnotations().getName().isEmpty()) {
+            spec.getAnnotationsBuilder().setName("svc" + (ids + 1));
+        }
+        if (spec.getModeCase() == ServiceSpec.ModeCase.MODE_NOT_SET) {
+            spec.getReplicatedBuilder().setReplicas(1);
+        }
+        for (Service s : services.values()) {
+            if (s.getSpec().getAnnotations().getName().equals(spec.getAnnotations().getName())) {
+                throw new ControlException(ControlException.Code.ALREADY_EXISTS, "service " + spec.getAnnotations().getName() + " already exists");
+            }
+        }
+        long now = clock.millis();
+        Service s = Service.newBuilder()
+                .setId(newId("svc"))
+                .setMeta(Meta.newBuilder().setVersion(1).setCreatedAt(now).setUpdatedAt(now))
+                .setSpec(spec)
+                .setSpecVersion(1)
+                .setEndpoint(Endpoint.newBuilder().setSpec(spec.getEndpoint()))
+                .build();
+        putService(s);
+        return CreateServiceResponse.newBuilder().setService(s).build();
+    }
+
+    @Override
+    public synchronized UpdateServiceResponse updateService(UpdateServiceRequest request) {
+        calls.add("updateService " + request.getId());
+        Service cur = service(request.getId());
+        if (conflicts > 0) {
+            conflicts--;
+            // someone else wrote the service first
+            cur = putService(cur.toBuilder().setMeta(cur.getMeta().toBuilder().setVersion(cur.getMeta().getVersion() + 1)).build());
+        }
+        if (request.getVersion() != cur.getMeta().getVersion()) {
+            throw new ControlException(ControlException.Code.ABORTED,
+                    "update out of sequence: version " + request.getVersion() + " is not the current version " + cur.getMeta().getVersion());
+        }
+        ServiceSpec next;
+        if (request.getRollback()) {
+            if (!cur.hasPreviousSpec()) {
+                throw new ControlException(ControlException.Code.FAILED_PRECONDITION,
+                        "service " + cur.getSpec().getAnnotations().getName() + " does not have a previous spec to roll back to");
+            }
+            next = cur.getPreviousSpec();
+        } else {
+            next = request.getSpec();
+        }
+        serviceUpdates.add(request);
+        Service.Builder b = cur.toBuilder()
+                .setSpec(next)
+                .setPreviousSpec(cur.getSpec())
+                .setSpecVersion(cur.getSpecVersion() + 1)
+                .setMeta(cur.getMeta().toBuilder().setVersion(cur.getMeta().getVersion() + 1).setUpdatedAt(clock.millis()))
+                .setEndpoint(cur.getEndpoint().toBuilder().setSpec(next.getEndpoint()));
+        if (request.getRollback() || !next.getTask().equals(cur.getSpec().getTask())) {
+            b.setUpdateStatus(UpdateStatus.newBuilder()
+                    .setState(request.getRollback() ? UpdateStatus.UpdateState.ROLLBACK_STARTED : UpdateStatus.UpdateState.UPDATING)
+                    .setStartedAt(clock.millis())
+                    .setMessage(request.getRollback() ? "manually requested rollback" : "update in progress"));
+        }
+        return UpdateServiceResponse.newBuilder().setService(putService(b.build())).build();
+    }
+
+    @Override
+    public synchronized RemoveServiceResponse removeService(RemoveServiceRequest request) {
+        calls.add("removeService " + request.getId());
+        Service s = service(request.getId());
+        services.remove(s.getId());
+        tasks.values().removeIf(t -> t.getServiceId().equals(s.getId()));
+        return RemoveServiceResponse.getDefaultInstance();
+    }
+
+    @Override
+    public synchronized GetTaskResponse getTask(GetTaskRequest request) {
+        calls.add("getTask " + request.getId());
+        return GetTaskResponse.newBuilder().setTask(resolve("task", request.getId(), tasks.values(), Task::getId, t -> null)).build();
+    }
+
+    @Override
+    public synchronized ListTasksResponse listTasks(ListTasksRequest request) {
+        calls.add("listTasks");
+        if (simulate) {
+            tick();
+        }
+        List<String> ids = request.getFilters().getServiceIdsList();
+        return ListTasksResponse.newBuilder()
+                .addAllTasks(tasks.values().stream().filter(t -> ids.isEmpty() || ids.contains(t.getServiceId())).toList())
+                .build();
+    }
+
+    @Override
+    public void logs(LogsRequest request, java.util.function.Consumer<LogMessage> sink) throws InterruptedException {
+        calls.add("logs " + request.getId() + " tail=" + request.getTail() + " follow=" + request.getFollow());
+        String id = request.getId();
+        List<LogMessage> lines;
+        synchronized (this) {
+            Service svc = services.get(id);
+            lines = logLines.stream().filter(m -> m.getTaskId().equals(id)
+                    || (svc != null && m.getServiceName().equals(svc.getSpec().getAnnotations().getName()))).toList();
+        }
+        for (LogMessage m : lines) {
+            sink.accept(m);
+        }
+        if (request.getFollow()) {
+            // a followed stream lasts until the caller is interrupted
+            new java.util.concurrent.CountDownLatch(1).await();
+        }
+    }
+
+    // ------------------------------------------------------------ a tiny orchestrator
+
+    /** The order a healthy task goes through. */
+    private static final List<TaskState> LIFE = List.of(TaskState.PENDING, TaskState.ASSIGNED, TaskState.ACCEPTED,
+            TaskState.PREPARING, TaskState.STARTING, TaskState.RUNNING);
+
+    /**
+     * One step of a simulated cluster: tasks not of the current spec are shut
+     * down, missing slots get new PENDING tasks, every other task moves one
+     * state on (an image named "*fail*" is rejected when it would be
+     * prepared; job tasks complete after running), and an update whose
+     * tasks all run is marked completed.
+     */
+    synchronized void tick() {
+        long now = clock.millis();
+        for (Task t : List.copyOf(tasks.values())) {
+            Service s = services.get(t.getServiceId());
+            if (s == null) {
+                continue;
+            }
+            boolean current = t.getSpecVersion() == s.getSpecVersion() || t.getSpec().equals(s.getSpec().getTask());
+            boolean inScale = s.getSpec().getModeCase() != ServiceSpec.ModeCase.REPLICATED
+                    || t.getSlot() <= s.getSpec().getReplicated().getReplicas();
+            Task.Builder b = t.toBuilder();
+            if ((!current || !inScale) && t.getDesiredState() == TaskState.RUNNING) {
+                b.setDesiredState(inScale ? TaskState.SHUTDOWN : TaskState.REMOVE)
+                        .setStatus(TaskStatus.newBuilder().setState(TaskState.SHUTDOWN).setTimestamp(now).setMessage("shutdown"));
+            } else if (t.getDesiredState().getNumber() <= TaskState.COMPLETE_VALUE && t.getStatus().getState().getNumber() < TaskState.RUNNING_VALUE) {
+                TaskState next = LIFE.get(LIFE.indexOf(t.getStatus().getState()) + 1);
+                TaskStatus.Builder st = TaskStatus.newBuilder().setState(next).setTimestamp(now).setMessage(next.name().toLowerCase());
+                if (next == TaskState.PREPARING && t.getSpec().getContainer().getImage().contains("fail")) {
+                    st.setState(TaskState.REJECTED).setErr("No such image: " + t.getSpec().getContainer().getImage()).setMessage("preparing");
+                }
+                b.setStatus(st);
+                if (next == TaskState.ASSIGNED && b.getNodeId().isEmpty()) {
+                    b.setNodeId(LEADER);
+                }
+            } else if (t.getDesiredState() == TaskState.COMPLETE && t.getStatus().getState() == TaskState.RUNNING) {
+                b.setStatus(TaskStatus.newBuilder().setState(TaskState.COMPLETE).setTimestamp(now).setMessage("finished"));
+            } else {
+                continue;
+            }
+            tasks.put(t.getId(), b.build());
+        }
+        for (Service s : List.copyOf(services.values())) {
+            ServiceSpec spec = s.getSpec();
+            switch (spec.getModeCase()) {
+                case GLOBAL:
+                    for (Node n : nodes.values()) {
+                        if (n.getStatus().getState() != NodeStatus.State.DOWN && tasks.values().stream().noneMatch(t ->
+                                t.getServiceId().equals(s.getId()) && t.getNodeId().equals(n.getId()) && t.getDesiredState() == TaskState.RUNNING)) {
+                            newTask(s, 0, n.getId(), TaskState.RUNNING, now);
+                        }
+                    }
+                    break;
+                case REPLICATED_JOB:
+                    for (long slot = 1; slot <= spec.getReplicatedJob().getTotalCompletions(); slot++) {
+                        long sl = slot;
+                        if (tasks.values().stream().noneMatch(t -> t.getServiceId().equals(s.getId()) && t.getSlot() == sl)) {
+                            newTask(s, slot, "", TaskState.COMPLETE, now);
+                        }
+                    }
+                    break;
+                default:
+                    for (long slot = 1; slot <= spec.getReplicated().getReplicas(); slot++) {
+                        long sl = slot;
+                        if (tasks.values().stream().noneMatch(t -> t.getServiceId().equals(s.getId()) && t.getSlot() == sl
+                                && t.getDesiredState() == TaskState.RUNNING)) {
+                            newTask(s, slot, "", TaskState.RUNNING, now);
+                        }
+                    }
+                    break;
+            }
+            UpdateStatus.UpdateState st = s.getUpdateStatus().getState();
+            boolean allRunning = tasks.values().stream()
+                    .filter(t -> t.getServiceId().equals(s.getId()) && t.getDesiredState() == TaskState.RUNNING)
+                    .allMatch(t -> t.getStatus().getState() == TaskState.RUNNING);
+            if (allRunning && (st == UpdateStatus.UpdateState.UPDATING || st == UpdateStatus.UpdateState.ROLLBACK_STARTED)) {
+                boolean rollback = st == UpdateStatus.UpdateState.ROLLBACK_STARTED;
+                services.put(s.getId(), s.toBuilder().setUpdateStatus(s.getUpdateStatus().toBuilder()
+                        .setState(rollback ? UpdateStatus.UpdateState.ROLLBACK_COMPLETED : UpdateStatus.UpdateState.COMPLETED)
+                        .setCompletedAt(now)
+                        .setMessage(rollback ? "rollback completed" : "update completed")).build());
+            }
+        }
+    }
+
+    private void newTask(Service s, long slot, String nodeId, TaskState desired, long now) {
+        String name = s.getSpec().getAnnotations().getName();
+        Task t = Task.newBuilder()
+                .setId(newId("tsk"))
+                .setMeta(Meta.newBuilder().setVersion(1).setCreatedAt(now))
+                .setServiceId(s.getId())
+                .setSlot(slot)
+                .setNodeId(nodeId)
+                .setSpec(s.getSpec().getTask())
+                .setSpecVersion(s.getSpecVersion())
+                .setAnnotations(Annotations.newBuilder().setName(slot != 0 ? name + "." + slot : name + "." + nodeId))
+                .setServiceAnnotations(s.getSpec().getAnnotations())
+                .setDesiredState(desired)
+                .setStatus(TaskStatus.newBuilder().setState(TaskState.PENDING).setTimestamp(now).setMessage("pending task scheduling"))
+                .build();
+        tasks.put(t.getId(), t);
+    }
 }
