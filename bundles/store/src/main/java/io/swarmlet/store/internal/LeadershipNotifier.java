@@ -90,7 +90,7 @@ final class LeadershipNotifier implements StoreStateMachine.LeadershipSink, Auto
     private static void tell(LeadershipListener listener, boolean now) {
         try {
             listener.leadershipChanged(now);
-        } catch (RuntimeException | Error e) {
+        } catch (RuntimeException | LinkageError e) {
             LOG.error("leadership listener {} failed on leadershipChanged({})", listener, now, e);
         }
     }

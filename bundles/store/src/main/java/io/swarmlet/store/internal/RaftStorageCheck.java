@@ -2,6 +2,7 @@ package io.swarmlet.store.internal;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,8 +74,7 @@ final class RaftStorageCheck {
                 }
             }
         } catch (IOException e) {
-            throw new StartupException("cannot list the raft storage " + raftDir + " (" + e
-                    + "); check the state dir and its permissions", e);
+            throw unreadable(raftDir, e);
         }
         if (!others.isEmpty()) {
             throw new StartupException("the state dir holds the raft log of another cluster (raft group "
@@ -84,11 +84,41 @@ final class RaftStorageCheck {
         if (!ours) {
             return false;
         }
-        Path current = raftDir.resolve(groupId.toString()).resolve("current");
-        if (Files.isDirectory(current)) {
-            checkLog(raftDir, current);
+        Path group = raftDir.resolve(groupId.toString());
+        Path current = group.resolve("current");
+        if (!Files.exists(current.resolve("raft-meta"))) {
+            // Ratis formats a group directory that holds nothing yet (a first start that stopped
+            // early); anything more without its raft-meta is damage, not for us to paper over
+            if (!isEmpty(current) || !isEmpty(group.resolve("sm"))) {
+                throw new StartupException("raft storage " + group + " is incomplete (" + current.resolve("raft-meta")
+                        + " is missing); " + RESTORE);
+            }
+            return true;
         }
+        checkLog(raftDir, current);
         return true;
+    }
+
+    private static boolean isEmpty(Path dir) throws StartupException {
+        if (!Files.isDirectory(dir)) {
+            return true;
+        }
+        // raft-meta.tmp is a format that never finished: Ratis deletes it itself
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir,
+                p -> !p.getFileName().toString().equals("raft-meta.tmp"))) {
+            return !entries.iterator().hasNext();
+        } catch (IOException e) {
+            throw unreadable(dir, e);
+        }
+    }
+
+    /** An I/O failure while reading the storage: permissions, or the disk. */
+    private static StartupException unreadable(Path path, IOException e) {
+        if (e instanceof AccessDeniedException) {
+            return new StartupException("cannot read " + path + " (permission denied);"
+                    + " give the daemon's user access to the state dir", e);
+        }
+        return new StartupException("cannot read " + path + " (" + e + "); check the disk, or " + RESTORE, e);
     }
 
     private record Segment(Path path, long start, long end, boolean open) {}
@@ -114,8 +144,10 @@ final class RaftStorageCheck {
                     segments.add(new Segment(f, Long.parseLong(m.group(1)), -1, true));
                 }
             }
-        } catch (IOException | NumberFormatException e) {
-            throw new StartupException("cannot list the raft log in " + raftDir + " (" + e + "); " + RESTORE, e);
+        } catch (IOException e) {
+            throw unreadable(current, e);
+        } catch (NumberFormatException e) {
+            throw corrupt(raftDir, "a log segment name holds an index that is out of range (" + e.getMessage() + ")");
         }
         segments.sort(Comparator.comparingLong(Segment::start));
         long last = -1;
@@ -134,7 +166,7 @@ final class RaftStorageCheck {
         try {
             data = Files.readAllBytes(s.path());
         } catch (IOException e) {
-            throw new StartupException("cannot read the raft log segment " + s.path() + " (" + e + "); " + RESTORE, e);
+            throw unreadable(s.path(), e);
         }
         String file = s.path().getFileName().toString();
         int headerMatch = 0;

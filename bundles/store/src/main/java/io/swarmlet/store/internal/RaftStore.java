@@ -77,8 +77,12 @@ public final class RaftStore {
         @AttributeDefinition(description = "Netty worker threads of the raft clients")
         int clientWorkerThreads() default 2;
 
-        @AttributeDefinition(description = "Asynchronous writes in flight at once")
+        @AttributeDefinition(description = "Asynchronous writes the raft client may have in flight at once")
         int clientOutstandingMax() default 1024;
+
+        @AttributeDefinition(description = "When this manager leads, hand transactions to the local raft server"
+                + " in process instead of through the raft client's gRPC connection")
+        boolean localSubmit() default true;
     }
 
     private final LeadershipNotifier leadership = new LeadershipNotifier();
@@ -106,7 +110,8 @@ public final class RaftStore {
     static StoreConfig toStoreConfig(Config c) {
         return new StoreConfig(Duration.ofMillis(c.commitTimeoutMs()), Duration.ofMillis(c.startTimeoutMs()),
                 c.snapshotThreshold(), c.snapshotRetention(), c.snapshotOnStop(), c.watchQueueCapacity(),
-                c.serverBossThreads(), c.serverWorkerThreads(), c.clientWorkerThreads(), c.clientOutstandingMax());
+                c.serverBossThreads(), c.serverWorkerThreads(), c.clientWorkerThreads(), c.clientOutstandingMax(),
+                c.localSubmit());
     }
 
     @Activate
@@ -144,7 +149,7 @@ public final class RaftStore {
             s.close();
             fail(context, e.getMessage());
             return;
-        } catch (RuntimeException | Error e) {
+        } catch (RuntimeException | LinkageError e) {
             LOG.error("the store cannot start", e);
             s.close();
             fail(context, "the store could not start (" + e + "); see the daemon log");

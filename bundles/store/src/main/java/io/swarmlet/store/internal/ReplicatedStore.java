@@ -10,6 +10,9 @@ import io.swarmlet.api.store.WriteTx;
 import io.swarmlet.api.types.StoreTransaction;
 import java.io.IOException;
 import java.net.BindException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
@@ -24,6 +27,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -40,6 +44,7 @@ import org.apache.ratis.proto.RaftProtos.RaftClientRequestProto.TypeCase;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
@@ -49,6 +54,7 @@ import org.apache.ratis.protocol.exceptions.ChecksumException;
 import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
 import org.apache.ratis.protocol.exceptions.NotLeaderException;
 import org.apache.ratis.protocol.exceptions.RaftRetryFailureException;
+import org.apache.ratis.protocol.exceptions.ResourceUnavailableException;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.protocol.exceptions.TimeoutIOException;
 import org.apache.ratis.retry.RetryPolicies;
@@ -89,6 +95,9 @@ final class ReplicatedStore implements Store, AutoCloseable {
     private final MemoryStore memory;
     private final Path raftDir;
     private final RaftGroup group;
+    private final RaftPeerId self;
+    private final ClientId localClientId = ClientId.randomId();
+    private final AtomicLong localCalls = new AtomicLong();
     private final CountDownLatch ready = new CountDownLatch(1);
     private final Object lifecycle = new Object();
 
@@ -108,8 +117,9 @@ final class ReplicatedStore implements Store, AutoCloseable {
         this.leadership = leadership == null ? new LeadershipNotifier() : leadership;
         this.memory = new MemoryStore(config.watchQueueCapacity());
         this.raftDir = node.stateDir().resolve("raft");
-        RaftPeer self = RaftPeer.newBuilder().setId(RaftPeerId.valueOf(node.nodeId())).setAddress(node.raftAddr()).build();
-        this.group = RaftGroup.valueOf(RaftGroupId.valueOf(groupId(node.clusterId())), self);
+        this.self = RaftPeerId.valueOf(node.nodeId());
+        RaftPeer peer = RaftPeer.newBuilder().setId(self).setAddress(node.raftAddr()).build();
+        this.group = RaftGroup.valueOf(RaftGroupId.valueOf(groupId(node.clusterId())), peer);
     }
 
     /** The Raft group of a cluster: a name-based UUID of its ID. */
@@ -135,6 +145,7 @@ final class ReplicatedStore implements Store, AutoCloseable {
             started = true;
         }
         HostPort listen = HostPort.parse(node.raftAddr());
+        checkCanListen(listen);
         UUID groupId = group.getGroupId().getUuid();
         boolean existing = RaftStorageCheck.check(raftDir, groupId, node.clusterId());
         LOG.info("starting the store: raft group {} (cluster {}), peer {} at {}, storage {} ({})", groupId,
@@ -145,13 +156,13 @@ final class ReplicatedStore implements Store, AutoCloseable {
             Files.createDirectories(raftDir);
             RaftProperties properties = properties(listen);
             stateMachine = new StoreStateMachine(memory, leader -> {
-                if (leader) {
-                    ready.countDown();
-                }
                 leadership.leadershipChanged(leader);
+                if (leader) {
+                    ready.countDown(); // after: isLeader() is true once start() returns
+                }
             });
             newServer = RatisClassLoading.call(() -> RaftServer.newBuilder()
-                    .setServerId(RaftPeerId.valueOf(node.nodeId()))
+                    .setServerId(self)
                     .setGroup(group)
                     .setStateMachine(stateMachine)
                     .setProperties(properties)
@@ -210,6 +221,22 @@ final class ReplicatedStore implements Store, AutoCloseable {
         LOG.info("the store is ready at index {} ({} watchers)", memory.index(), memory.watcherCount());
     }
 
+    /** Fails early, before the storage is touched, when the raft port cannot be bound. */
+    private void checkCanListen(HostPort listen) throws StartupException {
+        InetSocketAddress address = listen.host().isEmpty()
+                ? new InetSocketAddress(listen.port()) : new InetSocketAddress(listen.host(), listen.port());
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(address);
+        } catch (BindException e) {
+            throw new StartupException("raft address " + node.raftAddr() + " is already in use (" + e.getMessage()
+                    + "); stop the process that holds it or give this daemon another raft port", e);
+        } catch (IOException | IllegalArgumentException | SecurityException e) {
+            throw new StartupException("cannot listen on raft address " + node.raftAddr() + " (" + e
+                    + "); fix the raft address", e);
+        }
+    }
+
     private RaftProperties properties(HostPort listen) {
         RaftProperties p = new RaftProperties();
         RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
@@ -223,11 +250,17 @@ final class ReplicatedStore implements Store, AutoCloseable {
         GrpcConfigKeys.Client.setWorkerGroupSize(p, config.clientWorkerThreads());
         // damage in the log stops the server; it is never skipped over
         RaftServerConfigKeys.Log.setCorruptionPolicy(p, RaftServerConfigKeys.Log.CorruptionPolicy.EXCEPTION);
+        // no extra log entry per commit-index advance: half the appends under load; a restarted
+        // peer learns the commit index from the leader (or, alone, by committing its first entry)
+        RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
         RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
         RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotThreshold());
         RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, config.snapshotRetention());
         RaftServerConfigKeys.Snapshot.setTriggerWhenStopEnabled(p, config.snapshotOnStop());
         RaftClientConfigKeys.Async.setOutstandingRequestsMax(p, config.clientOutstandingMax());
+        // the retry cache only has to outlive a client's retries (bounded by the commit timeout)
+        RaftServerConfigKeys.RetryCache.setExpiryTime(p,
+                TimeDuration.valueOf(config.commitTimeout().toMillis() + REPLY_SLACK_MS * 2, TimeUnit.MILLISECONDS));
         return p;
     }
 
@@ -260,7 +293,8 @@ final class ReplicatedStore implements Store, AutoCloseable {
             return new StartupException("raft address " + node.raftAddr() + " is already in use (" + bind.getMessage()
                     + "); stop the process that holds it or give this daemon another raft port", e);
         }
-        if (cause(e, OverlappingFileLockException.class) != null || messageContains(e, "Cannot lock storage")) {
+        if (cause(e, OverlappingFileLockException.class) != null || messageContains(e, "Cannot lock storage")
+                || messageContains(e, "Failed to lock storage")) {
             return new StartupException("raft storage " + raftDir + " is locked by another process; stop the other"
                     + " swarmletd that uses this state dir, or use another state dir", e);
         }
@@ -394,26 +428,33 @@ final class ReplicatedStore implements Store, AutoCloseable {
         return commit(transaction);
     }
 
-    /** Proposes one transaction and waits until it is applied here. */
+    /**
+     * Proposes one transaction and waits until it is applied here. When this
+     * manager is the ready leader the request goes straight into the local Raft
+     * server (its asynchronous client protocol, in process: no gRPC round trip);
+     * otherwise, or if leadership moved meanwhile, through the RaftClient's
+     * asynchronous API, which finds the leader and retries up to the commit timeout.
+     */
     long commit(StoreTransaction transaction) {
+        RaftServer s = server;
         RaftClient c = client;
-        if (c == null || closed) {
+        if (s == null || c == null || closed) {
             throw new StoreException(Reason.INTERNAL, "the store is not running");
         }
         Message message = Message.valueOf(UnsafeByteOperations.unsafeWrap(transaction.toByteArray()));
-        long timeoutMs = config.commitTimeout().toMillis();
-        RaftClientReply reply;
-        try {
-            CompletableFuture<RaftClientReply> future = c.async().send(message);
-            reply = future.get(timeoutMs + REPLY_SLACK_MS, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            throw noQuorum();
-        } catch (ExecutionException | CompletionException e) {
-            throw failure(e.getCause() == null ? e : e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new StoreException(Reason.INTERNAL,
-                    "interrupted while waiting for the transaction to commit (it may still be applied)", e);
+        RaftClientReply reply = null;
+        if (config.localSubmit() && leadership.isLeader()) {
+            reply = await(submitLocally(s, message));
+            if (!reply.isSuccess() && (reply.getNotLeaderException() != null
+                    || reply.getException() instanceof LeaderNotReadyException
+                    || reply.getException() instanceof ResourceUnavailableException)) {
+                // leadership moved, or the server is full: the client finds the leader and retries
+                LOG.debug("could not propose locally ({}); proposing through the raft client", reply.getException());
+                reply = null;
+            }
+        }
+        if (reply == null) {
+            reply = await(c.async().send(message));
         }
         if (!reply.isSuccess()) {
             throw failure(reply.getException());
@@ -423,6 +464,7 @@ final class ReplicatedStore implements Store, AutoCloseable {
             throw result.toException();
         }
         long index = reply.getLogIndex();
+        long timeoutMs = config.commitTimeout().toMillis();
         try {
             if (!memory.awaitApplied(index, TimeUnit.MILLISECONDS.toNanos(timeoutMs))) {
                 throw new StoreException(Reason.INTERNAL, "the transaction was committed at index " + index
@@ -436,6 +478,36 @@ final class ReplicatedStore implements Store, AutoCloseable {
         return index;
     }
 
+    private CompletableFuture<RaftClientReply> submitLocally(RaftServer s, Message message) {
+        RaftClientRequest request = RaftClientRequest.newBuilder()
+                .setClientId(localClientId)
+                .setServerId(self)
+                .setGroupId(group.getGroupId())
+                .setCallId(localCalls.incrementAndGet())
+                .setMessage(message)
+                .setType(RaftClientRequest.writeRequestType())
+                .build();
+        try {
+            return s.submitClientRequestAsync(request);
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private RaftClientReply await(CompletableFuture<RaftClientReply> future) {
+        try {
+            return future.get(config.commitTimeout().toMillis() + REPLY_SLACK_MS, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw noQuorum();
+        } catch (ExecutionException | CompletionException e) {
+            throw failure(e.getCause() == null ? e : e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException(Reason.INTERNAL,
+                    "interrupted while waiting for the transaction to commit (it may still be applied)", e);
+        }
+    }
+
     private StoreException noQuorum() {
         return new StoreException(Reason.NO_QUORUM, "no raft leader committed the transaction within "
                 + config.commitTimeout().toSeconds() + "s: the managers have lost quorum"
@@ -446,7 +518,7 @@ final class ReplicatedStore implements Store, AutoCloseable {
         while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
             e = e.getCause();
         }
-        if (closed || e instanceof AlreadyClosedException) {
+        if (closed) {
             return new StoreException(Reason.INTERNAL, "the store is stopping", e);
         }
         if (e instanceof StateMachineException) {
@@ -457,8 +529,11 @@ final class ReplicatedStore implements Store, AutoCloseable {
             }
             return new StoreException(Reason.INTERNAL, "the store's state machine failed: " + m, e);
         }
+        // no leader could be reached or none committed in time: retries exhausted, leader gone or not
+        // ready, connections refused or closed under the client
         if (e instanceof RaftRetryFailureException || e instanceof NotLeaderException
-                || e instanceof LeaderNotReadyException || e instanceof TimeoutIOException) {
+                || e instanceof LeaderNotReadyException || e instanceof TimeoutIOException
+                || e instanceof AlreadyClosedException || cause(e, ConnectException.class) != null) {
             StoreException s = noQuorum();
             s.initCause(e);
             return s;
@@ -486,6 +561,11 @@ final class ReplicatedStore implements Store, AutoCloseable {
 
     Path raftDir() {
         return raftDir;
+    }
+
+    /** The running Raft server (tests stop it under the store to see it lose its quorum). */
+    RaftServer server() {
+        return server;
     }
 
     MemoryStore memory() {

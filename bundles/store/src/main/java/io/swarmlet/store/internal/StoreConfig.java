@@ -17,7 +17,9 @@ import java.time.Duration;
  * @param serverWorkerThreads Netty worker threads of the Raft gRPC server
  * @param clientWorkerThreads Netty worker threads of the Raft gRPC clients
  *     (the store's own RaftClient and the server's peer connections)
- * @param clientOutstandingMax asynchronous writes one store may have in flight at once
+ * @param clientOutstandingMax asynchronous writes the Raft client may have in flight at once
+ * @param localSubmit when this manager leads, hand transactions to the local Raft server
+ *     in process instead of sending them through the Raft client's gRPC connection
  */
 public record StoreConfig(
         Duration commitTimeout,
@@ -29,10 +31,11 @@ public record StoreConfig(
         int serverBossThreads,
         int serverWorkerThreads,
         int clientWorkerThreads,
-        int clientOutstandingMax) {
+        int clientOutstandingMax,
+        boolean localSubmit) {
 
     public static final StoreConfig DEFAULTS = new StoreConfig(
-            Duration.ofSeconds(10), Duration.ofSeconds(60), 10_000, 2, true, 100_000, 1, 2, 2, 1024);
+            Duration.ofSeconds(10), Duration.ofSeconds(60), 10_000, 2, true, 100_000, 1, 2, 2, 1024, true);
 
     public StoreConfig {
         if (commitTimeout.isNegative() || commitTimeout.isZero()) {
@@ -60,26 +63,36 @@ public record StoreConfig(
 
     public StoreConfig withSnapshotThreshold(long n) {
         return new StoreConfig(commitTimeout, startTimeout, n, snapshotRetention, snapshotOnStop,
-                watchQueueCapacity, serverBossThreads, serverWorkerThreads, clientWorkerThreads, clientOutstandingMax);
+                watchQueueCapacity, serverBossThreads, serverWorkerThreads, clientWorkerThreads, clientOutstandingMax,
+                localSubmit);
     }
 
     public StoreConfig withSnapshotOnStop(boolean on) {
         return new StoreConfig(commitTimeout, startTimeout, snapshotThreshold, snapshotRetention, on,
-                watchQueueCapacity, serverBossThreads, serverWorkerThreads, clientWorkerThreads, clientOutstandingMax);
+                watchQueueCapacity, serverBossThreads, serverWorkerThreads, clientWorkerThreads, clientOutstandingMax,
+                localSubmit);
     }
 
     public StoreConfig withWatchQueueCapacity(int n) {
         return new StoreConfig(commitTimeout, startTimeout, snapshotThreshold, snapshotRetention, snapshotOnStop,
-                n, serverBossThreads, serverWorkerThreads, clientWorkerThreads, clientOutstandingMax);
+                n, serverBossThreads, serverWorkerThreads, clientWorkerThreads, clientOutstandingMax,
+                localSubmit);
     }
 
     public StoreConfig withCommitTimeout(Duration d) {
         return new StoreConfig(d, startTimeout, snapshotThreshold, snapshotRetention, snapshotOnStop,
-                watchQueueCapacity, serverBossThreads, serverWorkerThreads, clientWorkerThreads, clientOutstandingMax);
+                watchQueueCapacity, serverBossThreads, serverWorkerThreads, clientWorkerThreads, clientOutstandingMax,
+                localSubmit);
     }
 
     public StoreConfig withStartTimeout(Duration d) {
         return new StoreConfig(commitTimeout, d, snapshotThreshold, snapshotRetention, snapshotOnStop,
-                watchQueueCapacity, serverBossThreads, serverWorkerThreads, clientWorkerThreads, clientOutstandingMax);
+                watchQueueCapacity, serverBossThreads, serverWorkerThreads, clientWorkerThreads, clientOutstandingMax,
+                localSubmit);
+    }
+
+    public StoreConfig withLocalSubmit(boolean on) {
+        return new StoreConfig(commitTimeout, startTimeout, snapshotThreshold, snapshotRetention, snapshotOnStop,
+                watchQueueCapacity, serverBossThreads, serverWorkerThreads, clientWorkerThreads, clientOutstandingMax, on);
     }
 }

@@ -1,0 +1,153 @@
+package io.swarmlet.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.swarmlet.api.node.LocalNode;
+import io.swarmlet.api.store.Kind;
+import io.swarmlet.api.store.Store;
+import io.swarmlet.api.types.Task;
+import java.io.File;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.felix.framework.FrameworkFactory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.framework.launch.Framework;
+import org.osgi.util.tracker.ServiceTracker;
+
+/**
+ * The built bundle in a real Felix with SCR: it resolves (only private Ratis,
+ * nothing exported), its component starts the embedded Raft server and
+ * registers the Store, writes go through, stopping the bundle leaves no
+ * thread of it behind, and starting it again recovers the store. The API, protobuf, slf4j and Log4j come from the class
+ * path through the system bundle, as the launcher provides the latter two.
+ */
+class StoreBundleIT {
+
+    @TempDir
+    Path tmp;
+
+    private static String jarOnClassPath(String prefix) {
+        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            if (new File(entry).getName().startsWith(prefix) && entry.endsWith(".jar")) {
+                return new File(entry).toURI().toString();
+            }
+        }
+        throw new AssertionError("no " + prefix + "*.jar on the class path");
+    }
+
+    @Test
+    void bundleStartsTheStoreAndStopsCleanly() throws Exception {
+        String storeBundle = System.getProperty("store.bundle");
+        assertNotNull(storeBundle, "store.bundle (set by failsafe)");
+        Map<String, String> config = new HashMap<>();
+        config.put(Constants.FRAMEWORK_STORAGE, tmp.resolve("felix-cache").toString());
+        config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
+        config.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, String.join(",",
+                "org.slf4j;version=2.0.17", "org.slf4j.spi;version=2.0.17", "org.slf4j.helpers;version=2.0.17",
+                "org.slf4j.event;version=2.0.17",
+                "org.apache.logging.log4j;version=2.26.1", "org.apache.logging.log4j.message;version=2.26.1",
+                "org.apache.logging.log4j.spi;version=2.26.1", "org.apache.logging.log4j.util;version=2.26.1",
+                "com.google.protobuf;version=4.36.2",
+                "io.swarmlet.api.node;version=1.0.0", "io.swarmlet.api.store;version=1.0.0",
+                "io.swarmlet.api.types;version=1.0.0"));
+
+        Set<Thread> before = new HashSet<>(Thread.getAllStackTraces().keySet());
+        Framework felix = new FrameworkFactory().newFramework(config);
+        felix.start();
+        try {
+            BundleContext system = felix.getBundleContext();
+            List<Bundle> bundles = new ArrayList<>();
+            for (String prefix : List.of("org.osgi.util.function-", "org.osgi.util.promise-",
+                    "org.osgi.service.component-1", "org.apache.felix.scr-")) {
+                bundles.add(system.installBundle(jarOnClassPath(prefix)));
+            }
+            Bundle store = system.installBundle(new File(storeBundle).toURI().toString());
+            bundles.add(store);
+            assertNull(store.getHeaders().get(Constants.EXPORT_PACKAGE), "the store bundle exports nothing");
+            for (Bundle b : bundles) {
+                b.start();
+            }
+
+            int port;
+            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                port = s.getLocalPort();
+            }
+            system.registerService(LocalNode.class, new Node(tmp.resolve("state"), "127.0.0.1:" + port), null);
+
+            ServiceTracker<Store, Store> tracker = new ServiceTracker<>(system, Store.class, null);
+            tracker.open();
+            Store s = tracker.waitForService(TimeUnit.SECONDS.toMillis(60));
+            assertNotNull(s, "the Store service is registered once the store is ready");
+            assertTrue(s.isLeader());
+            long index = s.update(tx -> tx.create(Kind.TASK, Task.newBuilder().setId("t1").setServiceId("s").build()));
+            assertEquals(index, (long) s.view(r -> r.get(Kind.TASK, "t1").orElseThrow().getMeta().getVersion()));
+            tracker.close();
+
+            store.stop();
+            assertEquals(Bundle.RESOLVED, store.getState());
+            List<String> left = leftovers(before);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!left.isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+                left = leftovers(before);
+            }
+            assertEquals(List.of(), left, "threads left behind by the stopped store bundle");
+
+            // started again (same class loader): the store recovers what it had
+            store.start();
+            tracker = new ServiceTracker<>(system, Store.class, null);
+            tracker.open();
+            Store again = tracker.waitForService(TimeUnit.SECONDS.toMillis(60));
+            assertNotNull(again, "the Store service is back after a bundle restart");
+            assertEquals(index, (long) again.view(r -> r.get(Kind.TASK, "t1").orElseThrow().getMeta().getVersion()));
+            again.update(tx -> tx.create(Kind.TASK, Task.newBuilder().setId("t2").setServiceId("s").build()));
+            tracker.close();
+        } finally {
+            felix.stop();
+            felix.waitForStop(30_000);
+        }
+        assertTrue(Files.isDirectory(tmp.resolve("state").resolve("raft")));
+    }
+
+    /** New threads other than Felix' and SCR's own. */
+    private static List<String> leftovers(Set<Thread> before) {
+        List<String> names = new ArrayList<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            String n = t.getName();
+            if (!before.contains(t) && t.isAlive() && !n.startsWith("FelixFrameworkWiring") && !n.startsWith("FelixResolver")
+                    && !n.startsWith("FelixStartLevel") && !n.startsWith("FelixDispatchQueue")
+                    && !n.startsWith("SCR Component Actor") && !n.startsWith("Attach Listener")) {
+                names.add(n);
+            }
+        }
+        return names;
+    }
+
+    /** What the node bundle provides; just enough for the store. */
+    private record Node(Path stateDir, String raftAddr) implements LocalNode {
+        @Override public String nodeId() { return "itnode00000000000000000001"; }
+        @Override public String clusterId() { return "itcluster0000000000000001"; }
+        @Override public boolean bootstrapped() { return true; }
+        @Override public String hostname() { return "localhost"; }
+        @Override public Path controlSocket() { return stateDir.resolve("control.sock"); }
+        @Override public String remoteApiAddr() { return raftAddr; }
+        @Override public String advertiseAddr() { return raftAddr; }
+        @Override public boolean manager() { return true; }
+    }
+}
