@@ -66,7 +66,6 @@ public class ControlApiIT {
                 mavenBundle("org.osgi", "org.osgi.service.component").versionAsInProject(),
                 mavenBundle("org.apache.felix", "org.apache.felix.scr").versionAsInProject(),
                 mavenBundle("org.apache.logging.log4j", "log4j-api").versionAsInProject(),
-                mavenBundle("org.slf4j", "slf4j-api").versionAsInProject(),
                 mavenBundle("com.google.protobuf", "protobuf-java").versionAsInProject(),
                 mavenBundle("io.swarmlet", "io.swarmlet.api").versionAsInProject(),
                 mavenBundle("io.swarmlet", "io.swarmlet.grpc").versionAsInProject(),

@@ -1,0 +1,92 @@
+package io.swarmlet.itests;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs the unpacked distribution (distribution/target/swarmlet) as a user
+ * would: swarmletd as a background process, swarmlet as a command.
+ */
+final class Dist {
+
+    static final Path HOME = Paths.get(System.getProperty("swarmlet.dist", "../distribution/target/swarmlet")).toAbsolutePath().normalize();
+
+    /** What a finished command printed. */
+    record Result(int exit, String out, String err) {
+        @Override
+        public String toString() {
+            return "exit " + exit + "\n--- stdout\n" + out + "--- stderr\n" + err;
+        }
+    }
+
+    private Dist() {}
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** Starts swarmletd with those flags; output goes to {@code log}. */
+    static Process daemon(Path log, String... flags) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(HOME.resolve("bin/swarmletd").toString());
+        cmd.addAll(List.of(flags));
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+    }
+
+    /** Runs a command to completion (at most 60 s) and returns what it printed. */
+    static Result run(List<String> cmd) throws IOException, InterruptedException {
+        Path out = Files.createTempFile("swl-out", ".txt");
+        Path err = Files.createTempFile("swl-err", ".txt");
+        try {
+            Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError("timed out: " + cmd);
+            }
+            return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
+    }
+
+    /** Runs {@code swarmlet --socket SOCK args...}. */
+    static Result cli(Path socket, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(HOME.resolve("bin/swarmlet").toString());
+        cmd.add("--socket");
+        cmd.add(socket.toString());
+        cmd.addAll(List.of(args));
+        return run(cmd);
+    }
+
+    /** Polls {@code swarmlet node ls} until it lists a leader, or fails after 90 s. */
+    static Result awaitLeader(Path socket, Process daemon, Path log) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        Result last = null;
+        while (System.nanoTime() < deadline) {
+            if (!daemon.isAlive()) {
+                throw new AssertionError("swarmletd exited with " + daemon.exitValue() + ":\n" + Files.readString(log));
+            }
+            if (Files.exists(socket)) {
+                last = cli(socket, "node", "ls");
+                if (last.exit() == 0 && last.out().contains("Leader")) {
+                    return last;
+                }
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("no leader within 90 s; last node ls: " + last + "\nlog:\n" + Files.readString(log));
+    }
+}
