@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Builds Swarmlet and starts a one-node cluster in the background, then shows what to try.
+# State: /tmp/swarmlet (control socket /tmp/swarmlet/swarmletd.sock, output /tmp/swarmlet/swarmletd.out).
+# Run it again at any time: a swarmletd it started earlier that is still running is reused.
+# SKIP_BUILD=1 ./quickstart.sh uses the distribution already built.
+set -euo pipefail
+cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")"
+
+STATE=/tmp/swarmlet
+SOCK=$STATE/swarmletd.sock
+OUT=$STATE/swarmletd.out
+PIDFILE=$STATE/quickstart.pid
+DIST=$PWD/distribution/target/swarmlet
+READY_WAIT_S=${READY_WAIT_S:-90}
+
+step() { echo "==> $*"; }
+die() { echo "quickstart: error: $*" >&2; exit 1; }
+
+step "Preparing this machine (Java, Maven, Docker, test images)"
+./.ci/setup-host.sh
+
+if [ "${SKIP_BUILD:-0}" = 1 ] && [ -x "$DIST/bin/swarmletd" ]; then
+    step "Using the distribution already built in $DIST"
+else
+    # the distribution and what goes into it (not the test-only modules)
+    step "Building (mvn -B -q -DskipTests install -pl distribution/assembly -am)"
+    # (sed: Maven 3.8 prints stray colour resets even with -B -q)
+    mvn -B -q -DskipTests install -pl distribution/assembly -am 2>&1 | sed -u 's/\x1b\[[0-9;]*m//g'
+fi
+
+# A swarmletd from an earlier quickstart: its pid file names a live launcher process.
+running_pid() {
+    local pid
+    pid="$(cat "$PIDFILE" 2>/dev/null)" || return 1
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'io.swarmlet.launcher.Main' \
+        && echo "$pid"
+}
+
+answers() { "$DIST/bin/swarmlet" --socket "$SOCK" node ls >"$STATE/node-ls.out" 2>&1; }
+
+if pid="$(running_pid)"; then
+    step "swarmletd is already running from an earlier quickstart (pid $pid): reusing it"
+    echo "    (it runs the build it was started with; for this build: kill $pid && ./quickstart.sh)"
+else
+    mkdir -p "$STATE"
+    step "Starting swarmletd in the background (state $STATE, output $OUT)"
+    "$DIST/bin/swarmletd" --state-dir "$STATE" --listen-control-api "$SOCK" --hostname "$(hostname)" \
+        >"$OUT" 2>&1 </dev/null &
+    pid=$!
+    started=1
+    echo "$pid" >"$PIDFILE"
+fi
+
+# Wait until the control API answers (or the daemon gives up, or the deadline passes); a daemon
+# just started says "swarmletd: ready" first, which is cheaper to watch for than running the CLI.
+deadline=$((SECONDS + READY_WAIT_S))
+if [ "${started:-0}" = 1 ]; then
+    until grep -q '^swarmletd: ready' "$OUT"; do
+        kill -0 "$pid" 2>/dev/null || break
+        [ "$SECONDS" -lt "$deadline" ] || break
+        sleep 0.2
+    done
+fi
+until answers; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+        tail -n 20 "$OUT" >&2 || true
+        die "swarmletd exited before it answered; see $OUT and $STATE/logs/swarmletd.log"
+    fi
+    [ "$SECONDS" -lt "$deadline" ] || { tail -n 20 "$OUT" >&2; die "swarmletd did not answer on $SOCK within ${READY_WAIT_S}s; see $OUT"; }
+    sleep 1
+done
+
+step "swarmletd is up (pid $pid). swarmlet node ls:"
+sed 's/^/    /' "$STATE/node-ls.out"
+cat <<MSG
+
+Next, try:
+
+    export PATH="$DIST/bin:\$PATH"
+    export SWARM_SOCKET=$SOCK
+    swarmlet node ls
+    swarmlet cluster inspect default
+    swarmlet node drain <ID>        # then: swarmlet node activate <ID>
+    swarmlet version
+
+Logs: $OUT and $STATE/logs/swarmletd.log. Stop it: kill $pid
+MSG
