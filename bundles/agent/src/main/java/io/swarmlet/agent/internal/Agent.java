@@ -195,7 +195,8 @@ public final class Agent {
             }
             Session s = null;
             try {
-                s = d.open(local.nodeId(), executor.describe());
+                // the node's name is the daemon's (--hostname), not the engine's
+                s = d.open(local.nodeId(), executor.describe().toBuilder().setHostname(local.hostname()).build());
                 s.setLogProvider(logProvider);
                 backoff = 0;
                 runSession(d, s);
