@@ -301,17 +301,30 @@ final class TaskWorker implements Runnable {
 
     private Step startFailed(ExecutorException e, boolean started) {
         LOG.warn("task {}: {} failed: {}", taskId, started ? "waiting for it to be ready" : "start", e.getMessage());
+        Optional<Controller.RuntimeStatus> now = started ? inspectQuietly() : Optional.empty();
+        if (now.isPresent() && now.get().running()) {
+            // it runs but never became ready (unhealthy, or the wait gave up): stop it before the task
+            // is reported failed, since nothing stops the container of a task in a terminal state
+            try {
+                controller().shutdown();
+            } catch (ExecutorException se) {
+                if (agent.stopping()) {
+                    return Step.STOPPED;
+                }
+                LOG.warn("task {}: cannot stop its container that failed to get ready, will retry: {}", taskId, se.getMessage());
+                return Step.RETRY;
+            }
+            inspectQuietly().ifPresent(this::see);
+        } else if (now.isPresent()) {
+            see(now.get());
+            if (!unhealthy(e.getMessage())) {
+                // it ran, and exited before it was ready (or a short job finished at once): say how it ended
+                return exited(new Controller.ExitStatus(now.get().exitCode(), now.get().health()));
+            }
+        }
         if (unhealthy(e.getMessage())) {
             fail(TaskState.FAILED, UNHEALTHY);
             return Step.PROGRESS;
-        }
-        if (started) {
-            // it ran, and exited before it was ready (or a short job finished at once): say how it ended
-            Optional<Controller.RuntimeStatus> now = inspectQuietly();
-            if (now.isPresent() && !now.get().running()) {
-                see(now.get());
-                return exited(new Controller.ExitStatus(now.get().exitCode(), now.get().health()));
-            }
         }
         fail(TaskState.FAILED, e.getMessage());
         return Step.PROGRESS;

@@ -329,13 +329,14 @@ class AgentTest {
         startAgent(counting);
         await("heartbeats", () -> beats.get() >= 5);
         assertEquals(NodeStatus.State.READY, node().getStatus().getState());
-        assertEquals("fake-host", node().getDescription().getHostname(), "the executor's description");
+        assertEquals("fake-1.0", node().getDescription().getEngine().getEngineVersion(), "the executor's description");
+        assertEquals("this-host", node().getDescription().getHostname(), "the node is named by --hostname, not by the engine");
     }
 
     @Test
     void stoppingTheAgentClosesItsSessionAndTheNodeGoesDown() throws Exception {
         Agent a = startAgent(dispatcher);
-        await("session", () -> node().getDescription().getHostname().equals("fake-host"));
+        await("session", () -> node().getDescription().getEngine().getEngineVersion().equals("fake-1.0"));
         stopAgent(a);
         await("node down", () -> node().getStatus().getState() == NodeStatus.State.DOWN);
     }
