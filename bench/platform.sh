@@ -55,7 +55,7 @@ public class BareFelix { public static void main(String[] a) throws Exception {
 JAVA
 bdir=$(mktemp -d /tmp/swl-bare-XXXX)
 JOPTS="-Xms64m -Xmx512m -XX:+UseSerialGC -Xshare:auto"   # the flags bin/swarmletd uses
-java $JOPTS -cp "$felix" /tmp/BareFelix.java "$bdir" > "$bdir/out" 2>&1 &
+java $JOPTS -cp "$felix" /tmp/BareFelix.java "$bdir/cache" > "$bdir/out" 2>&1 &
 bp=$!
 until grep -q started "$bdir/out" 2>/dev/null; do sleep 0.1; done
 sleep 5
