@@ -3,6 +3,7 @@
 # on the same dockerd, in the same run (issue 3):
 #   1. `service create --replicas 50` until 50 containers run   (Swarmlet ÷ Docker)
 #   2. rolling update of 20 replicas, parallelism 2, to a new image, until completed
+# Docker runs with --init, as Swarmlet does by default, so both stop `sleep` on SIGTERM.
 # Usage: bench/services.sh   (after ./quickstart.sh or mvn -DskipTests install; needs root and dockerd)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,6 +56,8 @@ t0=$(now_ms)
 $SW service update --detach --image swarmlet/busybox:2 --update-parallelism 2 roll >/dev/null
 wait_image roll swarmlet/busybox:2 20 600
 sl_update=$(( $(now_ms) - t0 ))
+# (not timed) the update finishes its last monitor period before the service may go
+until $SW service inspect roll | grep -q '"COMPLETED"'; do sleep 0.2; done
 $SW service rm roll >/dev/null
 until [ "$(running roll)" -eq 0 ]; do sleep 0.2; done
 kill $spid; wait $spid 2>/dev/null || true
@@ -65,13 +68,13 @@ docker ps -aq --filter label=io.swarmlet.task.id | xargs -r docker rm -f >/dev/n
 docker swarm leave --force >/dev/null 2>&1 || true
 docker swarm init --advertise-addr 127.0.0.1 >/dev/null
 t0=$(now_ms)
-docker service create --detach --quiet --name bench50 --replicas 50 swarmlet/busybox:1 sleep 3600 >/dev/null 2>&1
+docker service create --detach --quiet --init --name bench50 --replicas 50 swarmlet/busybox:1 sleep 3600 >/dev/null 2>&1
 wait_running bench50 50 300
 dk_create=$(( $(now_ms) - t0 ))
 docker service rm bench50 >/dev/null
 until [ "$(running bench50)" -eq 0 ]; do sleep 0.2; done
 
-docker service create --detach --quiet --name roll --replicas 20 swarmlet/busybox:1 sleep 3600 >/dev/null 2>&1
+docker service create --detach --quiet --init --name roll --replicas 20 swarmlet/busybox:1 sleep 3600 >/dev/null 2>&1
 wait_running roll 20 300
 t0=$(now_ms)
 docker service update --detach --quiet --image swarmlet/busybox:2 --update-parallelism 2 roll >/dev/null 2>&1
