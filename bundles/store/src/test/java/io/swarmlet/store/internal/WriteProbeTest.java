@@ -20,7 +20,9 @@ import org.junit.jupiter.api.io.TempDir;
  * Not a test: a quick look at write throughput and latency (fsync on), 1 and 64
  * writers. Runs only when asked:
  * {@code mvn -pl bundles/store test -Dtest=WriteProbeTest -Dstore.probe=true
- * [-Dstore.probe.viaClient=true]}. Asserts nothing.
+ * [-Dstore.probe.viaClient=true]}. Asserts nothing. Prints, from the same run, a
+ * baseline: one writer appending records of the same size to a file in the
+ * same directory with an fsync each (the floor for any durable write here).
  */
 @EnabledIfSystemProperty(named = "store.probe", matches = "true")
 class WriteProbeTest {
@@ -31,6 +33,25 @@ class WriteProbeTest {
     @Test
     void probe() throws Exception {
         boolean viaClient = Boolean.getBoolean("store.probe.viaClient");
+        int size = io.swarmlet.api.types.StoreTransaction.newBuilder().addActions(io.swarmlet.api.types.StoreAction.newBuilder()
+                .setObject(Kind.TASK.wrap(task("t-64-63-99", "s")))).build().getSerializedSize();
+        long[] base = new long[2000];
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(dir.resolve("baseline.log"),
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.ByteBuffer rec = java.nio.ByteBuffer.allocate(size);
+            long bstart = System.nanoTime();
+            for (int i = 0; i < base.length; i++) {
+                long t = System.nanoTime();
+                rec.clear();
+                ch.write(rec);
+                ch.force(false);
+                base[i] = System.nanoTime() - t;
+            }
+            long belapsed = System.nanoTime() - bstart;
+            Arrays.sort(base);
+            System.out.printf("baseline (fsync'd %d-byte appends, 1 writer): %.0f writes/s, p50 %.2f ms, p99 %.2f ms%n",
+                    size, base.length / (belapsed / 1e9), base[base.length / 2] / 1e6, base[(int) (base.length * 0.99)] / 1e6);
+        }
         ReplicatedStore store = new ReplicatedStore(node(dir, freePort()),
                 StoreConfig.DEFAULTS.withLocalSubmit(!viaClient), null);
         store.start();
