@@ -607,7 +607,11 @@ final class Daemon {
         props.put(Constants.FRAMEWORK_STORAGE, settings.stateDir().resolve("felix-cache").toString());
         props.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
         props.putAll(settings.frameworkProperties());
-        props.put("felix.fileinstall.dir", home.resolve("deploy").toString());
+        // plugins dropped here are installed, updated and removed while the daemon runs;
+        // -Dswarmlet.deploy.dir (SWARMLETD_OPTS) points it elsewhere, e.g. one per daemon
+        String deploy = System.getProperty("swarmlet.deploy.dir");
+        props.put("felix.fileinstall.dir", deploy != null && !deploy.isBlank()
+                ? Paths.get(deploy).toAbsolutePath().toString() : home.resolve("deploy").toString());
         if (!console) {
             props.put("gosh.args", "--nointeractive");
         }
