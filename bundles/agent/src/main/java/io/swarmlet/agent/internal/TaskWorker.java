@@ -227,6 +227,11 @@ final class TaskWorker implements Runnable {
         }
         switch (current) {
             case ACCEPTED:
+                if (desired == TaskState.READY) {
+                    // a restart delay runs: prepare only once it is over, so a task that cannot
+                    // be prepared (an image not there) is retried at the policy's pace, not at once
+                    return Step.IDLE;
+                }
                 report(TaskState.PREPARING, "preparing", "");
                 return Step.PROGRESS;
             case PREPARING:

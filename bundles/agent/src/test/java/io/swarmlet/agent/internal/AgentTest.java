@@ -142,6 +142,22 @@ class AgentTest {
     }
 
     @Test
+    void aTaskWaitingOutARestartDelayIsPreparedOnlyOnceItMayRun() throws Exception {
+        startAgent(dispatcher);
+        store.update(tx -> tx.create(Kind.TASK, newTask("t1").toBuilder().setDesiredState(TaskState.READY).build()));
+        awaitState("t1", TaskState.ACCEPTED);
+        // a second, runnable task proves the agent went on working meanwhile
+        createTask("t2");
+        awaitState("t2", TaskState.RUNNING);
+        assertEquals(TaskState.ACCEPTED, task("t1").getStatus().getState(), "prepared during the delay");
+        assertEquals(1, fake.prepareCalls.get(), "only t2 was prepared");
+
+        setDesired("t1", TaskState.RUNNING);
+        awaitState("t1", TaskState.RUNNING);
+        assertEquals(2, fake.prepareCalls.get());
+    }
+
+    @Test
     void aNonZeroExitFailsTheTask() throws Exception {
         startAgent(dispatcher);
         createTask("t1");
