@@ -205,20 +205,12 @@ public final class NodeCommands extends CliCommand.Group {
                         || n.getSpec().getAnnotations().getName().contains(v)); break;
                 case "role": any = n -> values.stream().anyMatch(v -> role(n).equalsIgnoreCase(v)); break;
                 case "membership": any = n -> values.stream().anyMatch(v -> n.getSpec().getMembership().name().equalsIgnoreCase(v)); break;
-                case "label": any = n -> values.stream().anyMatch(v -> labelMatches(n.getDescription().getEngine().getLabelsMap(), v)); break;
-                default: any = n -> values.stream().anyMatch(v -> labelMatches(n.getSpec().getAnnotations().getLabelsMap(), v)); break;
+                case "label": any = n -> values.stream().anyMatch(v -> LabelFilter.matches(n.getDescription().getEngine().getLabelsMap(), v)); break;
+                default: any = n -> values.stream().anyMatch(v -> LabelFilter.matches(n.getSpec().getAnnotations().getLabelsMap(), v)); break;
             }
             all = all.and(any);
         }
         return all;
-    }
-
-    private static boolean labelMatches(Map<String, String> labels, String filter) {
-        int eq = filter.indexOf('=');
-        if (eq < 0) {
-            return labels.containsKey(filter);
-        }
-        return filter.substring(eq + 1).equals(labels.get(filter.substring(0, eq)));
     }
 
     // ------------------------------------------------------------ commands

@@ -157,7 +157,7 @@ public final class ServiceCommands extends CliCommand.Group {
             switch (e.getKey()) {
                 case "id": any = s -> values.stream().anyMatch(v -> s.getId().startsWith(v)); break;
                 case "name": any = s -> values.stream().anyMatch(v -> Services.name(s).startsWith(v)); break;
-                case "label": any = s -> values.stream().anyMatch(v -> labelMatches(s.getSpec().getAnnotations().getLabelsMap(), v)); break;
+                case "label": any = s -> values.stream().anyMatch(v -> LabelFilter.matches(s.getSpec().getAnnotations().getLabelsMap(), v)); break;
                 default:
                     for (String v : values) {
                         if (!List.of("replicated", "global", "replicated-job", "global-job").contains(v)) {
@@ -170,14 +170,6 @@ public final class ServiceCommands extends CliCommand.Group {
             all = all.and(any);
         }
         return all;
-    }
-
-    private static boolean labelMatches(Map<String, String> labels, String filter) {
-        int eq = filter.indexOf('=');
-        if (eq < 0) {
-            return labels.containsKey(filter);
-        }
-        return filter.substring(eq + 1).equals(labels.get(filter.substring(0, eq)));
     }
 
     // ------------------------------------------------------------ ls
