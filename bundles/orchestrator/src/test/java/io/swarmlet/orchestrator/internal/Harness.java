@@ -24,7 +24,7 @@ import io.swarmlet.api.types.ServiceSpec;
 import io.swarmlet.api.types.Task;
 import io.swarmlet.api.types.TaskSpec;
 import io.swarmlet.api.types.TaskState;
-import io.swarmlet.store.internal.StoreFixture;
+import io.swarmlet.store.internal.SingleNodeStore;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -46,13 +46,13 @@ final class Harness implements AutoCloseable {
 
     static final Duration DEADLINE = Duration.ofSeconds(30);
 
-    final StoreFixture fixture;
+    final SingleNodeStore fixture;
     final Store store;
     final Orchestrator orchestrator;
     private final Watch<Boolean> watch;
     private final List<StoreEvent> events = new ArrayList<>();
 
-    private Harness(StoreFixture fixture, long historyLimit, int writesPerTransaction, List<Node> nodes) {
+    private Harness(SingleNodeStore fixture, long historyLimit, int writesPerTransaction, List<Node> nodes) {
         this.fixture = fixture;
         this.store = fixture.store();
         store.update(tx -> {
@@ -74,7 +74,7 @@ final class Harness implements AutoCloseable {
     }
 
     static Harness start(Path dir, long historyLimit, int writesPerTransaction, Node... nodes) throws Exception {
-        StoreFixture f = StoreFixture.start(dir);
+        SingleNodeStore f = SingleNodeStore.start(dir);
         Harness h = new Harness(f, historyLimit, writesPerTransaction, List.of(nodes));
         h.await("the orchestrator to start", h.orchestrator::running);
         return h;

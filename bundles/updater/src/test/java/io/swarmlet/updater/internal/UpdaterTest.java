@@ -22,7 +22,7 @@ import io.swarmlet.api.types.UpdateConfig;
 import io.swarmlet.api.types.UpdateConfig.FailureAction;
 import io.swarmlet.api.types.UpdateStatus;
 import io.swarmlet.api.types.UpdateStatus.UpdateState;
-import io.swarmlet.store.internal.TestStores;
+import io.swarmlet.store.internal.SingleNodeStore;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,6 +45,7 @@ class UpdaterTest {
     @TempDir
     Path dir;
 
+    private SingleNodeStore fixture;
     private Store store;
     private FakeAgents agents;
     private final List<Updater> updaters = new ArrayList<>();
@@ -52,7 +53,8 @@ class UpdaterTest {
 
     @BeforeEach
     void start() throws Exception {
-        store = TestStores.start(dir);
+        fixture = SingleNodeStore.start(dir);
+        store = fixture.store();
         agents = new FakeAgents(store);
     }
 
@@ -63,7 +65,7 @@ class UpdaterTest {
             r.close();
         }
         agents.close();
-        TestStores.close(store);
+        fixture.close();
     }
 
     private Updater leader() {
