@@ -80,8 +80,13 @@ Next, try:
     export SWARM_SOCKET=$SOCK
     swarmlet node ls
     swarmlet cluster inspect default
+    swarmlet service create --name nginx --replicas 3 swarmlet/busybox:1 sleep 3600
+    swarmlet service ls
+    swarmlet service ps nginx
+    swarmlet service update --image swarmlet/busybox:2 --update-parallelism 2 nginx
+    swarmlet service logs nginx
+    swarmlet service rm nginx
     swarmlet node drain <ID>        # then: swarmlet node activate <ID>
-    swarmlet version
 
 Logs: $OUT and $STATE/logs/swarmletd.log. Stop it: kill $pid
 MSG
