@@ -113,7 +113,7 @@ public class ControlApiImpl implements ControlApi {
         };
     }
 
-    private static void checkVersion(long requested, com.google.protobuf.Message current, Meta meta) {
+    private static void checkVersion(long requested, Meta meta) {
         if (requested != 0 && requested != meta.getVersion()) {
             throw new ControlException(ControlException.Code.ABORTED,
                     "update out of sequence: version " + requested + " is not the current version " + meta.getVersion()
@@ -172,7 +172,7 @@ public class ControlApiImpl implements ControlApi {
         AtomicReference<String> id = new AtomicReference<>();
         write(tx -> {
             Node current = node(tx, request.getId());
-            checkVersion(request.getVersion(), current, current.getMeta());
+            checkVersion(request.getVersion(), current.getMeta());
             if (spec.getDesiredRole() != current.getSpec().getDesiredRole()) {
                 throw new ControlException(ControlException.Code.UNIMPLEMENTED,
                         "changing a node's role (promote/demote) comes with multi-node clusters; it is not supported by this build yet");
@@ -231,7 +231,7 @@ public class ControlApiImpl implements ControlApi {
         AtomicReference<String> id = new AtomicReference<>();
         write(tx -> {
             Cluster current = Resolver.resolve(tx, Kind.CLUSTER, request.getId(), null);
-            checkVersion(request.getVersion(), current, current.getMeta());
+            checkVersion(request.getVersion(), current.getMeta());
             if (!spec.getAnnotations().getName().equals(current.getSpec().getAnnotations().getName())) {
                 throw ControlException.invalid("a cluster cannot be renamed");
             }
@@ -310,7 +310,7 @@ public class ControlApiImpl implements ControlApi {
         AtomicReference<String> id = new AtomicReference<>();
         write(tx -> {
             Service cur = Resolver.resolve(tx, Kind.SERVICE, request.getId(), null);
-            checkVersion(request.getVersion(), cur, cur.getMeta());
+            checkVersion(request.getVersion(), cur.getMeta());
             String name = cur.getSpec().getAnnotations().getName();
             ServiceSpec next;
             if (request.getRollback()) {
