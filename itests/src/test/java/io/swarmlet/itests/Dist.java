@@ -36,11 +36,18 @@ final class Dist {
 
     /** Starts swarmletd with those flags; output goes to {@code log}. */
     static Process daemon(Path log, String... flags) throws IOException {
+        return daemon(log, java.util.Map.of(), flags);
+    }
+
+    /** Starts swarmletd with those flags and extra environment (e.g. SWARMLETD_OPTS). */
+    static Process daemon(Path log, java.util.Map<String, String> env, String... flags) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(HOME.resolve("bin/swarmletd").toString());
         cmd.addAll(List.of(flags));
-        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        pb.environment().putAll(env);
+        return pb.start();
     }
 
     /** Runs a command to completion (at most 60 s) and returns what it printed. */

@@ -76,13 +76,10 @@ class PluginDropInIT {
         socket = state.resolve("c.sock");
         Path deploy = Files.createDirectories(state.resolve("deploy"));
         Path log = state.resolve("daemon.out");
-        ProcessBuilder pb = new ProcessBuilder(Dist.HOME.resolve("bin/swarmletd").toString(),
+        daemon = Dist.daemon(log, java.util.Map.of("SWARMLETD_OPTS", "-Dswarmlet.deploy.dir=" + deploy),
                 "--state-dir", state.toString(), "--listen-control-api", socket.toString(),
                 "--listen-remote-api", "127.0.0.1:" + Dist.freePort(), "--listen-raft-api", "127.0.0.1:" + Dist.freePort(),
-                "--hostname", "plug-01").redirectErrorStream(true).redirectOutput(log.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-        pb.environment().put("SWARMLETD_OPTS", "-Dswarmlet.deploy.dir=" + deploy);
-        daemon = pb.start();
+                "--hostname", "plug-01");
         Dist.awaitLeader(socket, daemon, log);
 
         Dist.Result label = Dist.cli(socket, "node", "update", "--label-add", "swarmlet.maintenance=true", "self");
