@@ -142,6 +142,67 @@ public final class Transports {
         }
     }
 
+    /**
+     * Serves {@code services} on a TCP address "host:port" with TLS: this node's
+     * certificate from {@code keyManager}; client certificates are asked for but
+     * optional (a joining node has none yet), and when given must pass
+     * {@code trustManager}. Each call's verified client certificate, if any, is
+     * in {@link PeerIdentity#CERTIFICATE} of its gRPC {@code Context}.
+     */
+    public static Listener serveTls(String hostPort, String threadName, List<io.grpc.ServerServiceDefinition> services,
+            javax.net.ssl.KeyManager keyManager, javax.net.ssl.TrustManager trustManager) throws IOException {
+        InetSocketAddress addr = parseHostPort(hostPort);
+        io.grpc.ServerCredentials creds = io.grpc.TlsServerCredentials.newBuilder()
+                .keyManager(keyManager)
+                .trustManager(trustManager)
+                .clientAuth(io.grpc.TlsServerCredentials.ClientAuth.OPTIONAL)
+                .build();
+        EventLoopGroup boss = new NioEventLoopGroup(1, new DefaultThreadFactory(threadName + "-boss", true));
+        EventLoopGroup workers = new NioEventLoopGroup(2, new DefaultThreadFactory(threadName, true));
+        NettyServerBuilder b = NettyServerBuilder.forAddress(addr, creds)
+                .channelType(NioServerSocketChannel.class)
+                .bossEventLoopGroup(boss)
+                .workerEventLoopGroup(workers)
+                .maxInboundMessageSize(64 * 1024 * 1024)
+                .permitKeepAliveTime(5, TimeUnit.SECONDS)
+                .permitKeepAliveWithoutCalls(true);
+        services.forEach(s -> b.addService(io.grpc.ServerInterceptors.intercept(s, new PeerIdentity())));
+        try {
+            return new Listener(b.build().start(), boss, workers, null);
+        } catch (IOException | RuntimeException e) {
+            boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            throw new IOException("cannot listen on " + hostPort + ": " + rootMessage(e), e);
+        }
+    }
+
+    /**
+     * A TLS channel to "host:port". {@code keyManager} may be null (no client
+     * certificate: joining). {@code authority} is the name the server's
+     * certificate must carry (e.g. "swarm-manager" or a node ID; node
+     * certificates carry both as DNS names), so IP addresses need no SAN.
+     * The caller shuts the channel down (its event loop goes with it).
+     */
+    public static ManagedChannel tlsChannel(String hostPort, javax.net.ssl.KeyManager keyManager,
+            javax.net.ssl.TrustManager trustManager, String authority) {
+        InetSocketAddress addr = parseHostPort(hostPort);
+        io.grpc.TlsChannelCredentials.Builder cb = io.grpc.TlsChannelCredentials.newBuilder().trustManager(trustManager);
+        if (keyManager != null) {
+            cb.keyManager(keyManager);
+        }
+        NioEventLoopGroup loop = new NioEventLoopGroup(1, new DefaultThreadFactory("swarmlet-remote-client", true));
+        NettyChannelBuilder b = NettyChannelBuilder.forAddress(addr, cb.build())
+                .eventLoopGroup(loop)
+                .channelType(io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel.class)
+                .maxInboundMessageSize(64 * 1024 * 1024)
+                .keepAliveTime(10, TimeUnit.SECONDS)
+                .keepAliveWithoutCalls(true);
+        if (authority != null) {
+            b.overrideAuthority(authority);
+        }
+        return new OwnedLoopChannel(b.build(), loop);
+    }
+
     /** A plaintext channel to a unix socket; the caller shuts it down. */
     public static ManagedChannel unixChannel(Path socket) {
         EpollEventLoopGroup loop = new EpollEventLoopGroup(1, new DefaultThreadFactory("swarmlet-client", true));
