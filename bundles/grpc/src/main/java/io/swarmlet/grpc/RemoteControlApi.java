@@ -12,8 +12,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * A {@link ControlApi} reached over gRPC (the CLI's way in). gRPC statuses come
- * back as {@link ControlException}s of the same code, with the server's message.
+ * A {@link ControlApi} reached over gRPC (the CLI's way in), plus the node's own
+ * {@link #leaveSwarm}. gRPC statuses come back as {@link ControlException}s of the
+ * same code, with the server's message.
  */
 public final class RemoteControlApi implements ControlApi, AutoCloseable {
 
@@ -75,6 +76,23 @@ public final class RemoteControlApi implements ControlApi, AutoCloseable {
     @Override public RemoveServiceResponse removeService(RemoveServiceRequest q) { return call(() -> s().removeService(q)); }
     @Override public GetTaskResponse getTask(GetTaskRequest q) { return call(() -> s().getTask(q)); }
     @Override public ListTasksResponse listTasks(ListTasksRequest q) { return call(() -> s().listTasks(q)); }
+
+    /** How long {@link #leaveSwarm} may take at least: a manager leaves the Raft group and the node stops its tasks. */
+    static final long LEAVE_DEADLINE_MILLIS = 120_000;
+
+    /**
+     * Makes the node behind the socket (manager or worker) leave the swarm: the
+     * control service's {@code LeaveSwarm}, which is not part of {@link ControlApi}.
+     *
+     * @return the node's message for the user ("Node left the swarm.")
+     * @throws ControlException FAILED_PRECONDITION with the reason when the node refuses
+     *         (a manager whose leaving would break the cluster, without {@code force})
+     */
+    public String leaveSwarm(boolean force) {
+        LeaveSwarmRequest q = LeaveSwarmRequest.newBuilder().setForce(force).build();
+        return call(() -> stub.withDeadlineAfter(Math.max(deadlineMillis, LEAVE_DEADLINE_MILLIS), TimeUnit.MILLISECONDS)
+                .leaveSwarm(q)).getMessage();
+    }
 
     @Override
     public void logs(LogsRequest q, java.util.function.Consumer<LogMessage> sink) throws InterruptedException {

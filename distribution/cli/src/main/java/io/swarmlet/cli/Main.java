@@ -94,7 +94,22 @@ public final class Main implements Callable<Integer>, AutoCloseable {
     CommandSpec spec;
 
     private final Supplier<ControlApi> api;
+    private final Leave leave;
     private RemoteControlApi remote;
+
+    /**
+     * How {@code swarm leave} makes the node leave: not a {@link ControlApi}
+     * call (that is the managers' API) but the node's own, served on the
+     * control socket of every node, manager or worker.
+     */
+    @FunctionalInterface
+    public interface Leave {
+        /**
+         * @return the node's message ("Node left the swarm.")
+         * @throws ControlException with the node's reason when it refuses
+         */
+        String leave(boolean force);
+    }
 
     /** What "2 minutes ago" is measured against; tests set a fixed clock. */
     Clock clock = Clock.systemUTC();
@@ -110,11 +125,21 @@ public final class Main implements Callable<Integer>, AutoCloseable {
     /** The command line client: the API is reached over gRPC at {@code --socket}. */
     public Main() {
         this.api = this::connect;
+        this.leave = force -> connect().leaveSwarm(force);
     }
 
-    /** Runs the commands against {@code api} (for in-process callers); {@code --socket} is ignored. */
+    /**
+     * Runs the commands against {@code api} (for in-process callers); {@code --socket} is ignored,
+     * and {@code swarm leave} is refused.
+     */
     public Main(Supplier<ControlApi> api) {
+        this(api, null);
+    }
+
+    /** Runs the commands against {@code api}, and {@code swarm leave} through {@code leave} (null: refused). */
+    public Main(Supplier<ControlApi> api, Leave leave) {
         this.api = Objects.requireNonNull(api, "api");
+        this.leave = leave;
     }
 
     /** Where the subcommands get their {@link ControlApi}; asking for it may connect. */
@@ -122,7 +147,12 @@ public final class Main implements Callable<Integer>, AutoCloseable {
         return api;
     }
 
-    private synchronized ControlApi connect() {
+    /** How {@code swarm leave} reaches the node; null when this caller cannot leave. */
+    public Leave leave() {
+        return leave;
+    }
+
+    private synchronized RemoteControlApi connect() {
         if (remote == null) {
             remote = RemoteControlApi.unix(socket == null ? Path.of(DEFAULT_SOCKET) : socket, DEADLINE_MILLIS);
         }

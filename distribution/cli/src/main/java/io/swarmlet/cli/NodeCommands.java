@@ -1,15 +1,24 @@
 package io.swarmlet.cli;
 
 import io.swarmlet.api.control.ControlApi;
+import io.swarmlet.api.control.ControlException;
+import io.swarmlet.api.types.Cluster;
 import io.swarmlet.api.types.GetNodeRequest;
 import io.swarmlet.api.types.ListNodesRequest;
+import io.swarmlet.api.types.ManagerStatus;
 import io.swarmlet.api.types.Node;
 import io.swarmlet.api.types.NodeRole;
 import io.swarmlet.api.types.NodeSpec;
 import io.swarmlet.api.types.RemoveNodeRequest;
 import io.swarmlet.api.types.UpdateNodeRequest;
 import io.swarmlet.api.types.VersionRequest;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -143,28 +152,29 @@ public final class NodeCommands extends CliCommand.Group {
                 Field.extra("CreatedAt", "CREATED AT", n -> Output.timestamp(n.getMeta().getCreatedAt())));
     }
 
-    /** docker's {@code node inspect --pretty}. */
-    static Output.Pretty pretty(Node n) {
-        Output.Pretty p = new Output.Pretty()
-                .field("ID", n.getId())
-                .labels("Labels", n.getSpec().getAnnotations().getLabelsMap());
+    /**
+     * docker's {@code node inspect --pretty}; TLS Info shows the cluster's root CA
+     * certificate ({@code rootCa}, PEM, may be null or empty: then no TLS Info),
+     * which issued every node certificate. Never a key: the control API holds none.
+     */
+    static Output.Pretty pretty(Node n, byte[] rootCa) {
+        Output.Pretty p = new Output.Pretty().field("ID", n.getId());
         if (!n.getSpec().getAnnotations().getName().isEmpty()) {
             p.field("Name", n.getSpec().getAnnotations().getName());
         }
-        p.field("Hostname", n.getDescription().getHostname())
+        p.labels("Labels", n.getSpec().getAnnotations().getLabelsMap())
+                .field("Hostname", n.getDescription().getHostname())
                 .field("Joined at", Output.timestamp(n.getMeta().getCreatedAt()))
-                .field("Role", role(n))
                 .section("Status")
                 .field("State", status(n))
                 .field("Message", n.getStatus().getMessage().isEmpty() ? null : n.getStatus().getMessage())
                 .field("Availability", availability(n))
-                .field("Address", n.getStatus().getAddr())
+                .field("Address", n.getStatus().getAddr().isEmpty() ? null : n.getStatus().getAddr())
                 .end();
         if (n.hasManagerStatus()) {
             p.section("Manager Status")
                     .field("Address", n.getManagerStatus().getAddr())
-                    .field("Raft Status", managerStatus(n).equals("Leader")
-                            ? "Reachable" : managerStatus(n))
+                    .field("Raft Status", raftStatus(n))
                     .field("Leader", n.getManagerStatus().getLeader() ? "Yes" : "No")
                     .end();
         }
@@ -178,7 +188,73 @@ public final class NodeCommands extends CliCommand.Group {
                 .end()
                 .field("Engine Version", n.getDescription().getEngine().getEngineVersion())
                 .labels("Engine Labels", n.getDescription().getEngine().getLabelsMap());
+        TlsInfo tls = TlsInfo.of(rootCa);
+        if (tls != null) {
+            p.section("TLS Info")
+                    .section("TrustRoot")
+                    .end()
+                    .text(tls.trustRoot)
+                    .field("Issuer Subject", tls.issuerSubject)
+                    .field("Issuer Public Key", tls.issuerPublicKey)
+                    .end();
+        }
         return p;
+    }
+
+    /** Raft reachability as docker prints it: Reachable, Unreachable, Unknown (the leader is reachable). */
+    static String raftStatus(Node n) {
+        ManagerStatus ms = n.getManagerStatus();
+        if (ms.getLeader() || ms.getReachability() == ManagerStatus.Reachability.REACHABLE) {
+            return "Reachable";
+        }
+        return ms.getReachability() == ManagerStatus.Reachability.UNREACHABLE ? "Unreachable" : "Unknown";
+    }
+
+    /** docker's TLS Info of a node: its trust root (PEM) and the issuer's subject and public key (base64 DER). */
+    record TlsInfo(String trustRoot, String issuerSubject, String issuerPublicKey) {
+
+        /** From the root CA certificate (PEM or DER); null when there is none or it cannot be read. */
+        static TlsInfo of(byte[] certificate) {
+            if (certificate == null || certificate.length == 0) {
+                return null;
+            }
+            X509Certificate cert;
+            try {
+                cert = (X509Certificate) CertificateFactory.getInstance("X.509")
+                        .generateCertificate(new ByteArrayInputStream(certificate));
+            } catch (CertificateException | RuntimeException e) {
+                return null;
+            }
+            Base64.Encoder b64 = Base64.getEncoder();
+            String pem = new String(certificate, StandardCharsets.US_ASCII);
+            if (!pem.contains("-----BEGIN CERTIFICATE-----")) {
+                try {
+                    pem = "-----BEGIN CERTIFICATE-----\n"
+                            + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(cert.getEncoded())
+                            + "\n-----END CERTIFICATE-----\n";
+                } catch (CertificateException e) {
+                    return null;
+                }
+            }
+            // docker prints the PEM as it is, its final newline making a blank line before the issuer lines
+            pem = pem.strip().replace("\r\n", "\n") + "\n";
+            return new TlsInfo(pem, b64.encodeToString(cert.getSubjectX500Principal().getEncoded()),
+                    b64.encodeToString(cert.getPublicKey().getEncoded()));
+        }
+    }
+
+    /** The PEM of the cluster's root CA, or null when it cannot be had (inspect then shows no TLS Info). */
+    static byte[] rootCa(ControlApi api) {
+        try {
+            String cluster = api.version(VersionRequest.getDefaultInstance()).getClusterId();
+            Cluster c = ClusterCommands.get(api, cluster.isEmpty() ? "default" : cluster);
+            return c.getRootCa().getCaCert().toByteArray();
+        } catch (ControlException e) {
+            if (e.code() == ControlException.Code.UNAVAILABLE) {
+                throw e;
+            }
+            return null;
+        }
     }
 
     /** {@code --filter key=value} of {@code node ls}: the same key ORs its values, different keys AND. */
@@ -275,11 +351,12 @@ public final class NodeCommands extends CliCommand.Group {
             ControlApi api = api();
             Lookup<Node> found = lookupEach(refs, ref -> get(api, ref));
             if (fmt.is(Format.Kind.PRETTY)) {
+                byte[] rootCa = found.found.isEmpty() ? null : rootCa(api);
                 for (int i = 0; i < found.found.size(); i++) {
                     if (i > 0) {
                         out().println();
                     }
-                    pretty(found.found.get(i)).print(out(), true);
+                    pretty(found.found.get(i), rootCa).print(out(), true);
                 }
             } else {
                 String self = fmt.is(Format.Kind.JSON) || found.found.isEmpty()
@@ -391,7 +468,8 @@ public final class NodeCommands extends CliCommand.Group {
 
         abstract String done(String ref);
 
-        abstract String already(String ref);
+        /** Docker names the node by its ID here, and as the user typed it in {@link #done}. */
+        abstract String already(String id);
 
         @Override
         public Integer call() {
@@ -399,7 +477,7 @@ public final class NodeCommands extends CliCommand.Group {
             Lookup<Node> result = lookupEach(refs, ref -> {
                 Node n = get(api, ref);
                 if (n.getSpec().getDesiredRole() == role()) {
-                    out().println(already(ref));
+                    out().println(already(n.getId()));
                     return n;
                 }
                 update(api, n.getId(), spec -> spec.setDesiredRole(role()));
@@ -423,8 +501,8 @@ public final class NodeCommands extends CliCommand.Group {
         }
 
         @Override
-        String already(String ref) {
-            return "Node " + ref + " is already a manager.";
+        String already(String id) {
+            return "Node " + id + " is already a manager.";
         }
     }
 
@@ -441,8 +519,8 @@ public final class NodeCommands extends CliCommand.Group {
         }
 
         @Override
-        String already(String ref) {
-            return "Node " + ref + " is already a worker.";
+        String already(String id) {
+            return "Node " + id + " is already a worker.";
         }
     }
 

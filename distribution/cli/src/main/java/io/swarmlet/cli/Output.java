@@ -278,6 +278,14 @@ public final class Output {
             return this;
         }
 
+        /** Lines of text as they are, from column 0 (a PEM block); a final newline makes an empty line. */
+        public Pretty text(String text) {
+            for (String line : text.split("\n", -1)) {
+                lines.add(new Line(0, null, line));
+            }
+            return this;
+        }
+
         /** {@code Key:} with {@code - k=v} items below it, skipped when {@code map} is empty. */
         public Pretty labels(String key, Map<String, String> map) {
             if (!map.isEmpty()) {

@@ -18,7 +18,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "swarm",
         description = "Manage the swarm.",
         synopsisSubcommandLabel = "COMMAND",
-        subcommands = {SwarmCommands.JoinToken.class})
+        subcommands = {SwarmCommands.JoinToken.class, SwarmCommands.Leave.class})
 public final class SwarmCommands extends CliCommand.Group {
 
     /** swarmletd's default remote API port, for when no manager address is known. */
@@ -116,6 +116,31 @@ public final class SwarmCommands extends CliCommand.Group {
             out().println();
             out().println("    swarmletd --join-addr " + addr + " --join-token " + token);
             out().println();
+            out().println(STATE_DIR_HINT);
+            return Main.EXIT_OK;
+        }
+    }
+
+    /** What the join command leaves out: where the new node keeps its state, and what must differ on a shared machine. */
+    static final String STATE_DIR_HINT = "Give the new node a state directory of its own with --state-dir DIR (default ./swarmletstate);\n"
+            + "a node on a machine that already runs one also needs its own --listen-remote-api ADDR and --hostname NAME.";
+
+    @Command(name = "leave", description = {"Leave the swarm: run on the node itself (the socket of its swarmletd).",
+            "A worker leaves at once. A manager refuses when it is the leader, the last",
+            "manager, or when its leaving would break quorum, unless --force."})
+    static final class Leave extends CliCommand {
+        @Option(names = {"-f", "--force"}, description = "Force this node to leave the swarm, ignoring warnings.")
+        boolean force;
+
+        @Override
+        public Integer call() {
+            Main.Leave leave = root().leave();
+            if (leave == null) {
+                throw new CliException("swarm leave is not available here: run `swarmlet swarm leave` with --socket"
+                        + " (or SWARM_SOCKET) pointing at the control socket of the node that should leave");
+            }
+            String message = leave.leave(force);
+            out().println(message == null || message.isEmpty() ? "Node left the swarm." : message);
             return Main.EXIT_OK;
         }
     }

@@ -36,6 +36,8 @@ class CliEndToEndTest {
     private static Path socket;
     private static Transports.Listener server;
     private static volatile FakeControlApi fake;
+    /** What LeaveSwarm reaches (null: the node component is not running). */
+    private static volatile io.swarmlet.api.node.NodeMembership membership;
     /** Netty warns that unix sockets have no SO_KEEPALIVE; Main.main silences it the same way. */
     private static final java.util.logging.Logger GRPC_LOG = java.util.logging.Logger.getLogger("io.grpc");
 
@@ -63,7 +65,7 @@ class CliEndToEndTest {
                         throw e.getCause();
                     }
                 });
-        server = Transports.serveUnix(socket, "cli-test", List.of(new ControlGrpcService(delegating, e -> { })));
+        server = Transports.serveUnix(socket, "cli-test", List.of(new ControlGrpcService(() -> delegating, () -> membership, e -> { })));
     }
 
     @AfterAll
@@ -83,6 +85,7 @@ class CliEndToEndTest {
     @BeforeEach
     void freshState() {
         fake = new FakeControlApi();
+        membership = null;
     }
 
     static Result run(String... args) {
@@ -282,6 +285,132 @@ class CliEndToEndTest {
         assertTrue(!fake.nodes.containsKey(MANAGER2));
     }
 
+    @Test
+    void promoteAndDemoteSayWhenNothingChanges() {
+        Result r = run("node", "promote", "abc");
+        assertOk(r);
+        assertEquals("Node " + LEADER + " is already a manager.\n", r.out());
+        r = run("node", "demote", "xyz");
+        assertOk(r);
+        assertEquals("Node " + WORKER + " is already a worker.\n", r.out());
+        assertTrue(fake.nodeUpdates.isEmpty());
+
+        r = run("node", "demote", "abd");
+        assertOk(r);
+        assertEquals("Manager abd demoted in the swarm.\n", r.out());
+        assertEquals(NodeRole.WORKER, fake.nodes.get(MANAGER2).getSpec().getDesiredRole());
+    }
+
+    @Test
+    void demotingTheLastManagerPrintsTheRefusal() {
+        fake.failNodeUpdates = new io.swarmlet.api.control.ControlException(
+                io.swarmlet.api.control.ControlException.Code.FAILED_PRECONDITION,
+                "attempting to demote the last manager of the swarm: promote another node first");
+        Result r = run("node", "demote", "abc");
+        assertEquals(1, r.code());
+        assertEquals("", r.out());
+        assertEquals("Error: attempting to demote the last manager of the swarm: promote another node first\n", r.err());
+    }
+
+    @Test
+    void nodeLsShowsUnreachableManagersAndEveryAvailability() {
+        io.swarmlet.api.types.Node m2 = fake.nodes.get(MANAGER2);
+        fake.nodes.put(MANAGER2, m2.toBuilder()
+                .setStatus(m2.getStatus().toBuilder().setState(io.swarmlet.api.types.NodeStatus.State.DOWN))
+                .setManagerStatus(m2.getManagerStatus().toBuilder()
+                        .setReachability(io.swarmlet.api.types.ManagerStatus.Reachability.UNREACHABLE))
+                .setSpec(m2.getSpec().toBuilder().setAvailability(NodeSpec.Availability.DRAIN))
+                .build());
+        io.swarmlet.api.types.Node w = fake.nodes.get(WORKER);
+        fake.nodes.put(WORKER, w.toBuilder()
+                .setStatus(w.getStatus().toBuilder().setState(io.swarmlet.api.types.NodeStatus.State.UNKNOWN)).build());
+        Result r = run("node", "ls");
+        assertOk(r);
+        String row = "%-30s%-11s%-10s%-15s%-17s%s";
+        assertEquals(List.of(
+                String.format(row, "ID", "HOSTNAME", "STATUS", "AVAILABILITY", "MANAGER STATUS", "ENGINE VERSION"),
+                String.format(row, LEADER + " *", "manager1", "Ready", "Active", "Leader", "24.0.7"),
+                String.format(row, MANAGER2, "manager2", "Down", "Drain", "Unreachable", "24.0.7"),
+                String.format(row, WORKER, "worker1", "Unknown", "Pause", "", "24.0.5")), r.lines());
+
+        r = run("node", "ls", "--filter", "role=worker", "-q");
+        assertOk(r);
+        assertEquals(List.of(WORKER), r.lines());
+    }
+
+    private static String pretty(String key, String value) {
+        return String.format("%-21s%s", key + ":", value);
+    }
+
+    @Test
+    void nodeInspectPrettyIsDockersLayoutWithTheTrustRoot() {
+        Result r = run("node", "inspect", "--pretty", "self");
+        assertOk(r);
+        List<String> expected = new ArrayList<>(List.of(
+                pretty("ID", LEADER),
+                pretty("Hostname", "manager1"),
+                pretty("Joined at", "2023-11-14T22:13:20Z"),
+                "Status:",
+                pretty(" State", "Ready"),
+                pretty(" Availability", "Active"),
+                pretty(" Address", "10.0.0.1"),
+                "Manager Status:",
+                pretty(" Address", "10.0.0.1:4243"),
+                pretty(" Raft Status", "Reachable"),
+                pretty(" Leader", "Yes"),
+                "Platform:",
+                pretty(" Operating System", "linux"),
+                pretty(" Architecture", "x86_64"),
+                "Resources:",
+                pretty(" CPUs", "4"),
+                pretty(" Memory", "8GiB"),
+                pretty("Engine Version", "24.0.7"),
+                "TLS Info:",
+                " TrustRoot:"));
+        expected.addAll(FakeControlApi.ROOT_CA_PEM.toStringUtf8().strip().lines().toList());
+        expected.addAll(List.of("",
+                pretty(" Issuer Subject", "MBMxETAPBgNVBAMMCHN3YXJtLWNh"),
+                pretty(" Issuer Public Key", "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE9rw3wwC1VLhmnNk6Szi6heGYVIi4zWD1tYuLW275FKz+"
+                        + "YPJR1WG37x/D8/T4AtkVswOHjHgCAc1dzGx8ohiIRA==")));
+        assertEquals(expected, r.lines());
+        assertTrue(!r.out().contains("PRIVATE"), r.out());
+    }
+
+    @Test
+    void nodeInspectPrettyOfAWorkerHasNoManagerStatusAndShowsLabels() {
+        Result r = run("node", "inspect", "--pretty", "xyz");
+        assertOk(r);
+        List<String> lines = r.lines();
+        assertEquals(List.of(pretty("ID", WORKER), "Labels:", " - ssd", " - zone=eu-1", pretty("Hostname", "worker1")),
+                lines.subList(0, 5));
+        assertTrue(lines.contains(pretty(" State", "Down")), r.out());
+        assertTrue(lines.contains(pretty(" Availability", "Pause")), r.out());
+        assertTrue(lines.stream().noneMatch(l -> l.startsWith("Manager Status")), r.out());
+        assertTrue(lines.contains("TLS Info:"), r.out());
+    }
+
+    @Test
+    void nodeInspectPrettyWithoutARootCertificateLeavesTlsInfoOut() {
+        fake.cluster = fake.cluster.toBuilder().setRootCa(fake.cluster.getRootCa().toBuilder().clearCaCert()).build();
+        Result r = run("node", "inspect", "--pretty", "abc");
+        assertOk(r);
+        assertTrue(r.lines().get(r.lines().size() - 1).startsWith("Engine Version:"), r.out());
+    }
+
+    @Test
+    void nodeRmForceOfALiveWorker() {
+        io.swarmlet.api.types.Node w = fake.nodes.get(WORKER);
+        fake.nodes.put(WORKER, w.toBuilder()
+                .setStatus(w.getStatus().toBuilder().setState(io.swarmlet.api.types.NodeStatus.State.READY)).build());
+        Result r = run("node", "rm", "xyz");
+        assertEquals(1, r.code());
+        assertEquals("Error: node xyz is not down and can't be removed (use --force)\n", r.err());
+        r = run("node", "rm", "-f", "xyz");
+        assertOk(r);
+        assertEquals("xyz\n", r.out());
+        assertTrue(!fake.nodes.containsKey(WORKER));
+    }
+
     // ------------------------------------------------------------ cluster, swarm, version
 
     @Test
@@ -326,7 +455,10 @@ class CliEndToEndTest {
         Result r = run("swarm", "join-token", "worker");
         assertOk(r);
         assertEquals("To add a worker to this swarm, run the following command:\n\n"
-                + "    swarmletd --join-addr 10.0.0.1:4242 --join-token " + FakeControlApi.WORKER_TOKEN + "\n\n", r.out());
+                + "    swarmletd --join-addr 10.0.0.1:4242 --join-token " + FakeControlApi.WORKER_TOKEN + "\n\n"
+                + "Give the new node a state directory of its own with --state-dir DIR (default ./swarmletstate);\n"
+                + "a node on a machine that already runs one also needs its own --listen-remote-api ADDR and --hostname NAME.\n",
+                r.out());
         r = run("swarm", "join-token", "-q", "manager");
         assertOk(r);
         assertEquals(FakeControlApi.MANAGER_TOKEN + "\n", r.out());
@@ -340,6 +472,79 @@ class CliEndToEndTest {
         assertEquals(3, fake.clusterUpdates.get(0).getVersion());
         assertTrue(fake.clusterUpdates.get(0).getRotateWorkerToken());
         assertTrue(!fake.clusterUpdates.get(0).getRotateManagerToken());
+    }
+
+    @Test
+    void joinTokenRotateSaysSoThenPrintsTheNewCommand() {
+        Result r = run("swarm", "join-token", "--rotate", "manager");
+        assertOk(r);
+        assertEquals(List.of("Successfully rotated manager join token.", "",
+                "To add a manager to this swarm, run the following command:", "",
+                "    swarmletd --join-addr 10.0.0.1:4242 --join-token SWMTKN-1-rotated-manager", ""),
+                r.lines().subList(0, 6));
+        assertTrue(fake.clusterUpdates.get(0).getRotateManagerToken());
+        assertEquals(FakeControlApi.WORKER_TOKEN, fake.cluster.getJoinTokens().getWorker(), "the other token is left alone");
+    }
+
+    @Test
+    void joinTokenRoleIsRequiredAndChecked() {
+        Result r = run("swarm", "join-token", "admin");
+        assertEquals(2, r.code());
+        assertTrue(r.err().startsWith("Error: Invalid value for positional parameter at index 0 (worker|manager)"), r.err());
+        assertTrue(fake.calls.isEmpty(), "nothing asked of the server");
+    }
+
+    // ------------------------------------------------------------ swarm leave
+
+    @Test
+    void leaveAsksTheNodeAndPrintsItsMessage() {
+        List<Boolean> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+        membership = force -> {
+            asked.add(force);
+            return "Node left the swarm.";
+        };
+        Result r = run("swarm", "leave");
+        assertOk(r);
+        assertEquals("Node left the swarm.\n", r.out());
+        r = run("swarm", "leave", "--force");
+        assertOk(r);
+        assertEquals(List.of(false, true), asked);
+        assertTrue(fake.calls.isEmpty(), "leaving is not a ControlApi call: " + fake.calls);
+    }
+
+    @Test
+    void leaveRefusedSaysWhyAndHowToForce() {
+        String why = "You are attempting to leave the swarm on a node that is participating as a manager. Removing the last"
+                + " manager erases all current state of the swarm. Use `--force` to ignore this message.";
+        membership = force -> {
+            if (!force) {
+                throw new IllegalStateException(why);
+            }
+            return "Node left the swarm.";
+        };
+        Result r = run("swarm", "leave");
+        assertEquals(1, r.code());
+        assertEquals("", r.out());
+        assertEquals("Error: " + why + "\n", r.err());
+        r = run("swarm", "leave", "-f");
+        assertOk(r);
+        assertEquals("Node left the swarm.\n", r.out());
+    }
+
+    @Test
+    void leaveWithoutTheNodeComponentIsUnavailable() {
+        Result r = run("swarm", "leave");
+        assertEquals(1, r.code());
+        assertTrue(r.err().startsWith("Error: this daemon cannot leave the swarm right now"), r.err());
+    }
+
+    @Test
+    void leaveInProcessWithoutAWayToTheNodeSaysWhereToRunIt() {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(new Main(() -> fake), new PrintWriter(out), new PrintWriter(err), "swarm", "leave");
+        assertEquals(1, code);
+        assertTrue(err.toString().startsWith("Error: swarm leave is not available here"), err.toString());
     }
 
     @Test

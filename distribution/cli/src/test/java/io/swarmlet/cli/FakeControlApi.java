@@ -28,7 +28,20 @@ final class FakeControlApi implements ControlApi {
     static final String WORKER_TOKEN = "SWMTKN-1-0123456789abcdefghijklmnopqrstuvwxyz0123456789-workerworkerworker";
     static final String MANAGER_TOKEN = "SWMTKN-1-0123456789abcdefghijklmnopqrstuvwxyz0123456789-managermanagerman";
 
+    /** A self-signed CA certificate (CN=swarm-ca, EC P-256), as the cluster object holds it. */
+    static final com.google.protobuf.ByteString ROOT_CA_PEM;
+
+    static {
+        try (java.io.InputStream in = FakeControlApi.class.getResourceAsStream("root-ca.pem")) {
+            ROOT_CA_PEM = com.google.protobuf.ByteString.readFrom(in);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     final Map<String, Node> nodes = new LinkedHashMap<>();
+    /** When set, the next updateNode calls fail with it (a refusal of the real API, e.g. the last manager). */
+    volatile ControlException failNodeUpdates;
     volatile Cluster cluster;
     final List<UpdateNodeRequest> nodeUpdates = new CopyOnWriteArrayList<>();
     final List<UpdateClusterRequest> clusterUpdates = new CopyOnWriteArrayList<>();
@@ -37,11 +50,13 @@ final class FakeControlApi implements ControlApi {
     FakeControlApi() {
         put(node(LEADER, "manager1", NodeStatus.State.READY, NodeSpec.Availability.ACTIVE, "24.0.7")
                 .setRole(NodeRole.MANAGER)
+                .setSpec(NodeSpec.newBuilder().setMembership(NodeSpec.Membership.ACCEPTED).setDesiredRole(NodeRole.MANAGER))
                 .setManagerStatus(ManagerStatus.newBuilder().setRaftId("1").setAddr("10.0.0.1:4243").setLeader(true)
                         .setReachability(ManagerStatus.Reachability.REACHABLE))
                 .build());
         put(node(MANAGER2, "manager2", NodeStatus.State.READY, NodeSpec.Availability.ACTIVE, "24.0.7")
                 .setRole(NodeRole.MANAGER)
+                .setSpec(NodeSpec.newBuilder().setMembership(NodeSpec.Membership.ACCEPTED).setDesiredRole(NodeRole.MANAGER))
                 .setManagerStatus(ManagerStatus.newBuilder().setRaftId("2").setAddr("10.0.0.2:4243")
                         .setReachability(ManagerStatus.Reachability.REACHABLE))
                 .build());
@@ -58,7 +73,7 @@ final class FakeControlApi implements ControlApi {
                                 .setHeartbeatTick(1).setElectionTick(10))
                         .setDispatcher(DispatcherConfig.newBuilder().setHeartbeatPeriodMs(5000))
                         .setCaConfig(CAConfig.newBuilder().setNodeCertExpiryMs(90L * 24 * 3600 * 1000)))
-                .setRootCa(RootCA.newBuilder().setCaCertHash("sha256:4f6b0c4a1d"))
+                .setRootCa(RootCA.newBuilder().setCaCertHash("sha256:4f6b0c4a1d").setCaCert(ROOT_CA_PEM))
                 .setJoinTokens(JoinTokens.newBuilder().setWorker(WORKER_TOKEN).setManager(MANAGER_TOKEN))
                 .build();
     }
@@ -124,6 +139,9 @@ final class FakeControlApi implements ControlApi {
     @Override
     public synchronized UpdateNodeResponse updateNode(UpdateNodeRequest request) {
         calls.add("updateNode " + request.getId());
+        if (failNodeUpdates != null) {
+            throw failNodeUpdates;
+        }
         Node n = nodes.get(request.getId());
         if (n == null) {
             throw ControlException.notFound("node " + request.getId() + " not found");

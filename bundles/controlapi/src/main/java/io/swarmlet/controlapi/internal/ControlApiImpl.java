@@ -136,14 +136,17 @@ public class ControlApiImpl implements ControlApi {
 
     @Override
     public VersionResponse version(VersionRequest request) {
+        return version(version, local).setLeader(store.isLeader()).build();
+    }
+
+    /** What Version says of this daemon, manager or worker (the leader flag left to the caller). */
+    static VersionResponse.Builder version(String version, LocalNode local) {
         return VersionResponse.newBuilder()
                 .setVersion(version)
                 .setJavaVersion(System.getProperty("java.version", ""))
                 .setOsArch(System.getProperty("os.name", "") + "/" + System.getProperty("os.arch", ""))
                 .setNodeId(local.nodeId())
-                .setClusterId(local.clusterId())
-                .setLeader(store.isLeader())
-                .build();
+                .setClusterId(local.clusterId());
     }
 
     // ------------------------------------------------------------ nodes
@@ -169,18 +172,71 @@ public class ControlApiImpl implements ControlApi {
         if (spec.getAvailabilityValue() < 0 || spec.getAvailability() == NodeSpec.Availability.UNRECOGNIZED) {
             throw ControlException.invalid("invalid availability: use active, pause or drain");
         }
+        if (spec.getDesiredRole() == NodeRole.UNRECOGNIZED) {
+            throw ControlException.invalid("invalid role: use worker or manager");
+        }
+        if (spec.getMembership() == NodeSpec.Membership.UNRECOGNIZED) {
+            throw ControlException.invalid("invalid membership: use accepted or pending");
+        }
         AtomicReference<String> id = new AtomicReference<>();
         write(tx -> {
             Node current = node(tx, request.getId());
             checkVersion(request.getVersion(), current.getMeta());
-            if (spec.getDesiredRole() != current.getSpec().getDesiredRole()) {
-                throw new ControlException(ControlException.Code.UNIMPLEMENTED,
-                        "changing a node's role (promote/demote) comes with multi-node clusters; it is not supported by this build yet");
+            if (current.getSpec().getDesiredRole() == NodeRole.MANAGER && spec.getDesiredRole() == NodeRole.WORKER) {
+                checkDemotion(tx, current);
             }
             id.set(current.getId());
             tx.update(Kind.NODE, current.toBuilder().setSpec(spec).build());
         });
         return UpdateNodeResponse.newBuilder().setNode(this.<Node>read(tx -> tx.get(Kind.NODE, id.get()).orElseThrow())).build();
+    }
+
+    /**
+     * SwarmKit's demotion sanity checks: never the last manager, and never a
+     * demotion after which the managers that stay could not form a quorum.
+     * The managers that stay are those that are managers now and are meant to
+     * stay so (a demotion already asked for counts as done); a node being
+     * promoted (desired manager, not yet one) is not counted, and cancelling
+     * its promotion needs no check, since it is not a Raft member yet.
+     */
+    private void checkDemotion(ReadTx tx, Node demoted) {
+        if (demoted.getRole() != NodeRole.MANAGER) {
+            return;
+        }
+        List<Node> staying = tx.find(Kind.NODE, n -> !n.getId().equals(demoted.getId())
+                && n.getRole() == NodeRole.MANAGER && n.getSpec().getDesiredRole() == NodeRole.MANAGER);
+        if (staying.isEmpty()) {
+            throw new ControlException(ControlException.Code.FAILED_PRECONDITION,
+                    "attempting to demote the last manager of the swarm: promote another node first");
+        }
+        long reachable = staying.stream().filter(this::reachable).count();
+        int quorum = staying.size() / 2 + 1;
+        if (reachable < quorum) {
+            throw new ControlException(ControlException.Code.FAILED_PRECONDITION,
+                    "can't remove member from the raft: this would result in a loss of quorum ("
+                            + reachable + " of the " + staying.size() + " managers that would remain are reachable, "
+                            + quorum + " needed); bring the unreachable managers back, or demote them first");
+        }
+    }
+
+    /**
+     * Whether a manager counts towards quorum: this node always (it serves this
+     * call); others unless Raft reports them unreachable or their node is down;
+     * the leader and managers Raft reports reachable do; with no Raft report
+     * yet, those whose node is ready.
+     */
+    private boolean reachable(Node n) {
+        if (n.getId().equals(local.nodeId())) {
+            return true;
+        }
+        ManagerStatus ms = n.getManagerStatus();
+        if (ms.getReachability() == ManagerStatus.Reachability.UNREACHABLE || n.getStatus().getState() == NodeStatus.State.DOWN) {
+            return false;
+        }
+        if (ms.getLeader() || ms.getReachability() == ManagerStatus.Reachability.REACHABLE) {
+            return true;
+        }
+        return n.getStatus().getState() == NodeStatus.State.READY;
     }
 
     @Override
@@ -189,11 +245,13 @@ public class ControlApiImpl implements ControlApi {
             Node n = node(tx, request.getId());
             if (n.getRole() == NodeRole.MANAGER || n.getSpec().getDesiredRole() == NodeRole.MANAGER) {
                 throw new ControlException(ControlException.Code.FAILED_PRECONDITION,
-                        "node " + n.getId() + " is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal");
+                        "node " + request.getId() + " is a cluster manager and is a member of the raft cluster."
+                                + " It must be demoted to worker before removal");
             }
-            if (n.getStatus().getState() == NodeStatus.State.READY && !request.getForce()) {
+            if (n.getStatus().getState() != NodeStatus.State.DOWN && !request.getForce()) {
                 throw new ControlException(ControlException.Code.FAILED_PRECONDITION,
-                        "node " + n.getId() + " is not down and can't be removed; stop it first, or use --force");
+                        "node " + request.getId() + " is not down and can't be removed"
+                                + " (stop its swarmletd first, or use --force)");
             }
             tx.delete(Kind.NODE, n.getId());
         });
@@ -205,15 +263,33 @@ public class ControlApiImpl implements ControlApi {
     @Override
     public GetClusterResponse getCluster(GetClusterRequest request) {
         return GetClusterResponse.newBuilder()
-                .setCluster(this.<Cluster>read(tx -> Resolver.resolve(tx, Kind.CLUSTER, request.getId(), null))).build();
+                .setCluster(withoutKeys(this.<Cluster>read(tx -> Resolver.resolve(tx, Kind.CLUSTER, request.getId(), null)))).build();
     }
 
     @Override
     public ListClustersResponse listClusters(ListClustersRequest request) {
-        return ListClustersResponse.newBuilder()
-                .addAllClusters(read(tx -> tx.find(Kind.CLUSTER,
-                        matches(Kind.CLUSTER, request.getFilters(), null, c -> c.getSpec().getAnnotations().getLabelsMap()))))
+        List<Cluster> clusters = read(tx -> tx.find(Kind.CLUSTER,
+                matches(Kind.CLUSTER, request.getFilters(), null, c -> c.getSpec().getAnnotations().getLabelsMap())));
+        ListClustersResponse.Builder b = ListClustersResponse.newBuilder();
+        clusters.forEach(c -> b.addClusters(withoutKeys(c)));
+        return b.build();
+    }
+
+    /**
+     * The cluster as clients may see it: its root CA reduced to the certificate
+     * and its digest. The store holds no CA key by design; this makes sure none
+     * could ever leave through the control API (unknown fields included).
+     */
+    static Cluster withoutKeys(Cluster c) {
+        RootCA ca = RootCA.newBuilder()
+                .setCaCert(c.getRootCa().getCaCert())
+                .setCaCertHash(c.getRootCa().getCaCertHash())
                 .build();
+        Cluster.Builder b = c.toBuilder().setRootCa(ca);
+        if (!c.hasRootCa()) {
+            b.clearRootCa();
+        }
+        return b.build();
     }
 
     @Override
@@ -246,7 +322,8 @@ public class ControlApiImpl implements ControlApi {
             id.set(current.getId());
             tx.update(Kind.CLUSTER, b.build());
         });
-        return UpdateClusterResponse.newBuilder().setCluster(this.<Cluster>read(tx -> tx.get(Kind.CLUSTER, id.get()).orElseThrow())).build();
+        return UpdateClusterResponse.newBuilder()
+                .setCluster(withoutKeys(this.<Cluster>read(tx -> tx.get(Kind.CLUSTER, id.get()).orElseThrow()))).build();
     }
 
     // ------------------------------------------------------------ services and tasks (run by the orchestrator issue)

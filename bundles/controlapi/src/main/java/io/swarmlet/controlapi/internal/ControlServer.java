@@ -3,11 +3,14 @@ package io.swarmlet.controlapi.internal;
 import io.swarmlet.api.control.ControlApi;
 import io.swarmlet.api.node.DaemonState;
 import io.swarmlet.api.node.LocalNode;
+import io.swarmlet.api.node.NodeMembership;
+import io.swarmlet.api.security.NodeCredentials;
 import io.swarmlet.grpc.ControlGrpcService;
 import io.swarmlet.grpc.Transports;
 import java.io.IOException;
 import java.util.Hashtable;
 import java.util.List;
+import java.util.Map;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.osgi.framework.BundleContext;
@@ -16,11 +19,27 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 /**
- * Serves the {@link ControlApi} over gRPC on the control socket (mode 0600),
- * then tells the launcher the daemon is ready; if the socket cannot be bound,
+ * Serves the control socket (mode 0600) on every node, manager or worker, and
+ * tells the launcher when the daemon is ready; if the socket cannot be bound,
  * tells it why, in one line.
+ *
+ * <p>Each call goes to the {@link ControlApi} of the moment: the manager's
+ * (present while this node holds a store), or else {@link WorkerControlApi}
+ * (Version only; every other call is docker's "not a swarm manager"
+ * refusal). A promotion or demotion therefore changes what the socket serves
+ * without rebinding it. {@code LeaveSwarm} goes to the node bundle's
+ * {@link NodeMembership} on either role.
+ *
+ * <p>Ready means: the socket is served and, on a manager, the control API is
+ * up (its store is running), so that a script that waits for ready can run
+ * {@code swarmlet node ls} at once. A worker is ready as soon as the socket is
+ * served. The role comes from the node credentials' {@code swarmlet.role}
+ * property, or {@link LocalNode#manager()} before the ca bundle runs.
  */
 @Component(immediate = true)
 public class ControlServer {
@@ -28,39 +47,122 @@ public class ControlServer {
     private static final Logger LOG = LogManager.getLogger(ControlServer.class);
 
     @Reference
-    private ControlApi api;
-
-    @Reference
     private LocalNode local;
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile NodeMembership membership;
+
+    private volatile ControlApi api;
+    /** The role of the current node certificate ("manager", "worker"), null while there is none. */
+    private volatile String certificateRole;
+
+    private BundleContext context;
+    private WorkerControlApi worker;
     private Transports.Listener listener;
     private ServiceRegistration<?> state;
+    private boolean waitingLogged;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY, unbind = "unbindApi")
+    void bindApi(ControlApi a) {
+        api = a;
+        LOG.info("control API: serving the manager API");
+        announceReadyIfSo();
+    }
+
+    void unbindApi(ControlApi a) {
+        if (api == a) {
+            api = null;
+            LOG.info("control API: no store here any more; serving worker answers");
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY, unbind = "unbindCredentials", updated = "updatedCredentials")
+    void bindCredentials(NodeCredentials c, Map<String, Object> props) {
+        certificateRole = String.valueOf(props.get(NodeCredentials.ROLE));
+        announceReadyIfSo();
+    }
+
+    void updatedCredentials(NodeCredentials c, Map<String, Object> props) {
+        bindCredentials(c, props);
+    }
+
+    void unbindCredentials(NodeCredentials c) {
+        certificateRole = null;
+    }
+
+    /** What a call is served by right now. */
+    ControlApi current() {
+        ControlApi a = api;
+        return a != null ? a : worker;
+    }
 
     @Activate
     void activate(BundleContext context) {
+        this.context = context;
+        this.worker = new WorkerControlApi(local, context.getBundle().getVersion().toString());
+        try {
+            Transports.Listener l = Transports.serveUnix(local.controlSocket(), "swarmlet-control",
+                    List.of(new ControlGrpcService(this::current, () -> membership,
+                            e -> LOG.error("control API call failed", e))));
+            synchronized (this) {
+                listener = l;
+            }
+            LOG.info("control socket listening on {}", local.controlSocket());
+        } catch (IOException | RuntimeException e) {
+            LOG.error("cannot serve the control API on {}: {}", local.controlSocket(), e.getMessage());
+            Hashtable<String, Object> props = baseProperties();
+            props.put(DaemonState.STATE, DaemonState.FAILED);
+            props.put(DaemonState.MESSAGE, e.getMessage());
+            synchronized (this) {
+                state = context.registerService(DaemonState.class.getName(), new DaemonState() {}, props);
+            }
+            return;
+        }
+        announceReadyIfSo();
+    }
+
+    private Hashtable<String, Object> baseProperties() {
         Hashtable<String, Object> props = new Hashtable<>();
         props.put("swarmlet.node.id", local.nodeId());
         props.put("swarmlet.control.socket", local.controlSocket().toString());
-        try {
-            listener = Transports.serveUnix(local.controlSocket(), "swarmlet-control",
-                    List.of(new ControlGrpcService(api, e -> LOG.error("control API call failed", e))));
-            LOG.info("control API listening on {}", local.controlSocket());
-            props.put(DaemonState.STATE, DaemonState.READY);
-        } catch (IOException | RuntimeException e) {
-            LOG.error("cannot serve the control API on {}: {}", local.controlSocket(), e.getMessage());
-            props.put(DaemonState.STATE, DaemonState.FAILED);
-            props.put(DaemonState.MESSAGE, e.getMessage());
+        return props;
+    }
+
+    private boolean worker() {
+        String role = certificateRole;
+        return role != null ? "worker".equals(role) : !local.manager();
+    }
+
+    /** Registers ready once: when the socket is served and this node is a worker or its manager API is up. */
+    private synchronized void announceReadyIfSo() {
+        if (listener == null || state != null || context == null) {
+            return;
         }
+        if (api == null && !worker()) {
+            if (!waitingLogged) {
+                waitingLogged = true;
+                LOG.info("control socket served; waiting for this manager's store before reporting ready");
+            }
+            return;
+        }
+        Hashtable<String, Object> props = baseProperties();
+        props.put(DaemonState.STATE, DaemonState.READY);
         state = context.registerService(DaemonState.class.getName(), new DaemonState() {}, props);
     }
 
     @Deactivate
-    void deactivate() {
+    synchronized void deactivate() {
         if (state != null) {
             state.unregister();
+            state = null;
         }
         if (listener != null) {
             listener.close();
+            listener = null;
         }
+        context = null;
     }
 }

@@ -1,15 +1,22 @@
 package io.swarmlet.cli.shell;
 
 import io.swarmlet.api.control.ControlApi;
+import io.swarmlet.api.control.ControlException;
+import io.swarmlet.api.node.NodeMembership;
 import io.swarmlet.cli.Main;
 import java.io.PrintWriter;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 /**
  * The {@code swarmlet} command in the daemon's Gogo shell: the very same
  * commands as the CLI, run in-process against this manager's ControlApi, so
  * {@code g! swarmlet node ls} prints what {@code swarmlet node ls} prints.
+ * On a worker (no ControlApi) cluster commands say so, as the control socket
+ * does; {@code swarmlet swarm leave} goes to the node's {@link NodeMembership}.
  * Only the DS runtime ever loads this class; the plain-JVM CLI never does.
  */
 @Component(service = SwarmletCommand.class, property = {
@@ -18,13 +25,42 @@ import org.osgi.service.component.annotations.Reference;
 })
 public class SwarmletCommand {
 
-    @Reference
-    private ControlApi api;
+    static final String NOT_A_MANAGER = "This node is not a swarm manager. Worker nodes can't be used to view or modify"
+            + " cluster state. Please run this command on a manager node or promote the current node to a manager.";
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile ControlApi api;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile NodeMembership membership;
+
+    private ControlApi api() {
+        ControlApi a = api;
+        if (a == null) {
+            throw new ControlException(ControlException.Code.FAILED_PRECONDITION, NOT_A_MANAGER);
+        }
+        return a;
+    }
+
+    private String leave(boolean force) {
+        NodeMembership m = membership;
+        if (m == null) {
+            throw new ControlException(ControlException.Code.UNAVAILABLE,
+                    "this daemon cannot leave the swarm right now: its node component is not running (see its log)");
+        }
+        try {
+            return m.leave(force);
+        } catch (IllegalStateException e) {
+            throw new ControlException(ControlException.Code.FAILED_PRECONDITION, e.getMessage());
+        }
+    }
 
     /** Runs {@code swarmlet <args>}; returns the exit code (0 = success). */
     public int swarmlet(String... args) {
         PrintWriter out = new PrintWriter(System.out, true);
         PrintWriter err = new PrintWriter(System.err, true);
-        return Main.run(new Main(() -> api), out, err, args);
+        return Main.run(new Main(this::api, this::leave), out, err, args);
     }
 }

@@ -1,0 +1,53 @@
+package io.swarmlet.controlapi.internal;
+
+import io.swarmlet.api.control.ControlApi;
+import io.swarmlet.api.control.ControlException;
+import io.swarmlet.api.node.LocalNode;
+import io.swarmlet.api.types.*;
+import java.util.function.Consumer;
+
+/**
+ * What the control socket serves while this node holds no store (a worker, or
+ * a manager whose store is not up): {@code Version} from the node's own
+ * settings, and for everything else docker's refusal (FAILED_PRECONDITION)
+ * telling the user to go to a manager.
+ */
+final class WorkerControlApi implements ControlApi {
+
+    /** docker's text for a cluster command run on a worker. */
+    static final String NOT_A_MANAGER = "This node is not a swarm manager. Worker nodes can't be used to view or modify"
+            + " cluster state. Please run this command on a manager node or promote the current node to a manager.";
+
+    private final LocalNode local;
+    private final String version;
+
+    WorkerControlApi(LocalNode local, String version) {
+        this.local = local;
+        this.version = version;
+    }
+
+    private static ControlException refused() {
+        return new ControlException(ControlException.Code.FAILED_PRECONDITION, NOT_A_MANAGER);
+    }
+
+    @Override
+    public VersionResponse version(VersionRequest request) {
+        return ControlApiImpl.version(version, local).setLeader(false).build();
+    }
+
+    @Override public GetNodeResponse getNode(GetNodeRequest request) { throw refused(); }
+    @Override public ListNodesResponse listNodes(ListNodesRequest request) { throw refused(); }
+    @Override public UpdateNodeResponse updateNode(UpdateNodeRequest request) { throw refused(); }
+    @Override public RemoveNodeResponse removeNode(RemoveNodeRequest request) { throw refused(); }
+    @Override public GetClusterResponse getCluster(GetClusterRequest request) { throw refused(); }
+    @Override public ListClustersResponse listClusters(ListClustersRequest request) { throw refused(); }
+    @Override public UpdateClusterResponse updateCluster(UpdateClusterRequest request) { throw refused(); }
+    @Override public GetServiceResponse getService(GetServiceRequest request) { throw refused(); }
+    @Override public ListServicesResponse listServices(ListServicesRequest request) { throw refused(); }
+    @Override public CreateServiceResponse createService(CreateServiceRequest request) { throw refused(); }
+    @Override public UpdateServiceResponse updateService(UpdateServiceRequest request) { throw refused(); }
+    @Override public RemoveServiceResponse removeService(RemoveServiceRequest request) { throw refused(); }
+    @Override public GetTaskResponse getTask(GetTaskRequest request) { throw refused(); }
+    @Override public ListTasksResponse listTasks(ListTasksRequest request) { throw refused(); }
+    @Override public void logs(LogsRequest request, Consumer<LogMessage> sink) { throw refused(); }
+}
