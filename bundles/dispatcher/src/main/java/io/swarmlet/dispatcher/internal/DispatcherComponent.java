@@ -3,6 +3,7 @@ package io.swarmlet.dispatcher.internal;
 import io.swarmlet.api.dispatcher.Dispatcher;
 import io.swarmlet.api.store.LeadershipListener;
 import io.swarmlet.api.store.Store;
+import java.util.Hashtable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -10,6 +11,7 @@ import java.util.function.Function;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -18,12 +20,24 @@ import org.osgi.service.component.annotations.Reference;
 
 /**
  * Runs a {@link DispatcherImpl} while this manager leads, and registers it as
- * the {@link Dispatcher} service only then: agents and the control API find a
- * dispatcher exactly where the store accepts its writes. Leadership changes
+ * the {@link Dispatcher} service only then ({@code swarmlet.dispatcher=local},
+ * {@code service.ranking=0}): agents and the control API find a dispatcher
+ * exactly where the store accepts its writes; elsewhere they use the remote
+ * bundle's client of the leader's dispatcher, which ranks lower. Leadership changes
  * are handled one at a time, in order, on a thread of this component.
  */
 @Component(service = LeadershipListener.class, immediate = true)
 public class DispatcherComponent implements LeadershipListener {
+
+    /**
+     * Service property of the registered dispatcher: "local" (this one, on the
+     * leader) tells it from the remote bundle's client of the leader's
+     * dispatcher ("remote", every node, service.ranking -100).
+     */
+    static final String KIND = "swarmlet.dispatcher";
+    static final String LOCAL = "local";
+    /** Above the remote client's -100: an agent bound greedily takes this one on the leader. */
+    static final int RANKING = 0;
 
     private static final Logger LOG = LogManager.getLogger(DispatcherComponent.class);
 
@@ -50,7 +64,10 @@ public class DispatcherComponent implements LeadershipListener {
     @Activate
     void activate(BundleContext context) {
         registrar = d -> {
-            ServiceRegistration<Dispatcher> reg = context.registerService(Dispatcher.class, d, null);
+            Hashtable<String, Object> props = new Hashtable<>();
+            props.put(KIND, LOCAL);
+            props.put(Constants.SERVICE_RANKING, RANKING);
+            ServiceRegistration<Dispatcher> reg = context.registerService(Dispatcher.class, d, props);
             return () -> {
                 try {
                     reg.unregister();
