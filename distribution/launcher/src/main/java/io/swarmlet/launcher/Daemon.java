@@ -116,16 +116,30 @@ final class Daemon {
     }
 
     private int doRun() {
-        if (settings.joinRequested()) {
-            throw new StartupException("joining an existing cluster (--join-addr/--join-token) is not yet "
-                    + "supported by this build; start without them to create a new cluster");
-        }
         if (handleSignals) {
             installSignalHandlers();
         }
         Path home = distributionHome();
+        JoinStep.Joined joined = null;
+        if (settings.joinRequested()) {
+            if (Files.exists(settings.stateDir().resolve(JoinStep.IDENTITY_FILE))) {
+                err.println("swarmletd: this node already belongs to a cluster (" + settings.stateDir()
+                        + "); --join-addr/--join-token are ignored");
+            } else {
+                checkCanListen(settings.remoteApi(), "--listen-remote-api");
+                checkCanListen(settings.raftApi(), "--listen-raft-api");
+                // nothing is written before the cluster accepted the token
+                joined = JoinStep.join(home, settings);
+            }
+        }
         prepareDirectory(settings.stateDir(), "state directory");
         lockStateDir(settings.stateDir());
+        if (joined != null) {
+            JoinStep.write(settings.stateDir(), joined);
+            err.println("swarmletd: joined cluster " + joined.clusterId() + " as " + joined.role() + " (node "
+                    + joined.nodeId() + ")");
+            err.flush();
+        }
         prepareDirectory(settings.logDir(), "log directory");
         prepareDirectory(settings.controlSocket().getParent(), "control socket directory");
         if (Files.isDirectory(settings.controlSocket())) {
@@ -259,10 +273,32 @@ final class Daemon {
                                 + settings.logDir().resolve("swarmletd.log"));
                     }
                     log.info("framework stopped; swarmletd exits");
+                    forgetIdentityAfterLeave();
                     return 0;
                 default:
                     throw new IllegalStateException(ev.kind().name());
             }
+        }
+    }
+
+    /**
+     * After {@code swarm leave} (the node bundle left the marker and stopped the
+     * framework): forgets this node's identity, certificates and Raft data, so
+     * the state directory can join or start a cluster again.
+     */
+    private void forgetIdentityAfterLeave() {
+        Path marker = settings.stateDir().resolve(JoinStep.LEAVE_MARKER);
+        if (!Files.exists(marker)) {
+            return;
+        }
+        try {
+            JoinStep.forget(settings.stateDir());
+            Files.deleteIfExists(marker);
+            err.println("swarmletd: left the swarm; the node's identity was removed from " + settings.stateDir());
+            err.flush();
+            log.info("left the swarm: identity, certificates and raft data removed from {}", settings.stateDir());
+        } catch (IOException e) {
+            err.println("swarmletd: warning: left the swarm but could not clean " + settings.stateDir() + ": " + reason(e));
         }
     }
 

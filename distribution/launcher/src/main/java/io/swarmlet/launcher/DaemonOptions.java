@@ -22,9 +22,11 @@ import picocli.CommandLine.TypeConversionException;
         usageHelpAutoWidth = true,
         versionProvider = DaemonOptions.Version.class,
         description = "Run a Swarmlet node: a manager that stores the cluster state and "
-                + "schedules tasks, with the control API on a unix socket.",
+                + "schedules tasks, or a worker that runs them, with the control API on a unix socket.",
         footer = {"", "Without --join-addr, the first start creates a new cluster whose state is kept "
-                + "in the state directory; later starts with the same directory resume it."})
+                + "in the state directory; later starts with the same directory resume it. With "
+                + "--join-addr and --join-token, the first start joins that cluster as a worker or a "
+                + "manager, as the token says."})
 public final class DaemonOptions {
 
     public static final String DEFAULT_STATE_DIR = "./swarmletstate";
@@ -60,12 +62,28 @@ public final class DaemonOptions {
     String hostname;
 
     @Option(names = "--join-addr", paramLabel = "ADDR",
-            description = "Join the cluster of the manager at this address (not yet supported)")
+            description = "Join the cluster of the manager whose remote API is at this address, host:port")
     String joinAddr;
 
     @Option(names = "--join-token", paramLabel = "TOKEN",
-            description = "Secret token required to join the cluster (not yet supported)")
+            description = "Secret token required to join the cluster; it decides the role (worker or manager)")
     String joinToken;
+
+    @Option(names = "--force-new-cluster",
+            description = "Force the creation of a new one-manager cluster from this manager's state"
+                    + " (after the cluster lost its quorum)")
+    boolean forceNewCluster;
+
+    @Option(names = "--cert-expiry", paramLabel = "DURATION", defaultValue = "2160h0m0s",
+            converter = GoDuration.Converter.class,
+            description = "Validity of node certificates in a new cluster (default: ${DEFAULT-VALUE})")
+    java.time.Duration certExpiry;
+
+    @Option(names = "--dispatcher-heartbeat", paramLabel = "DURATION", defaultValue = "1s",
+            converter = GoDuration.Converter.class,
+            description = "Heartbeat period of nodes in a new cluster; a node that misses 3 is down"
+                    + " (default: ${DEFAULT-VALUE})")
+    java.time.Duration dispatcherHeartbeat;
 
     @Option(names = {"-l", "--log-level"}, paramLabel = "LEVEL", defaultValue = "info",
             converter = LogLevelConverter.class,
@@ -114,8 +132,16 @@ public final class DaemonOptions {
             }
         }
         String host = hostname == null || hostname.isBlank() ? machineHostname() : hostname.trim();
+        if (blankToNull(joinAddr) == null ^ blankToNull(joinToken) == null) {
+            throw new StartupException(joinAddr == null || joinAddr.isBlank()
+                    ? "--join-token needs --join-addr, the address of a manager of the cluster to join"
+                    : "--join-addr needs --join-token; run `swarmlet swarm join-token worker` (or manager) on a manager");
+        }
+        if (forceNewCluster && blankToNull(joinAddr) != null) {
+            throw new StartupException("--force-new-cluster cannot be combined with --join-addr");
+        }
         return new Settings(state, socket, remoteApi, raft, advertise, host, logLevel,
-                blankToNull(joinAddr), blankToNull(joinToken));
+                blankToNull(joinAddr), blankToNull(joinToken), forceNewCluster, certExpiry, dispatcherHeartbeat);
     }
 
     private static String blankToNull(String s) {

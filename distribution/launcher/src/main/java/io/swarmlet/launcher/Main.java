@@ -66,10 +66,6 @@ public final class Main {
             }
             try {
                 Settings settings = options.resolve();
-                if (settings.joinRequested()) {
-                    throw new StartupException("joining an existing cluster (--join-addr/--join-token) is not yet "
-                            + "supported by this build; start without them to create a new cluster");
-                }
                 return runner.run(settings, out, err);
             } catch (StartupException e) {
                 err.println("swarmletd: error: " + e.getMessage());

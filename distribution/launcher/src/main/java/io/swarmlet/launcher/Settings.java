@@ -18,7 +18,10 @@ public record Settings(
         String hostname,
         String logLevel,
         String joinAddr,
-        String joinToken) {
+        String joinToken,
+        boolean forceNewCluster,
+        java.time.Duration certExpiry,
+        java.time.Duration dispatcherHeartbeat) {
 
     public static final String STATE_DIR = "swarmlet.state.dir";
     public static final String CONTROL_SOCKET = "swarmlet.control.socket";
@@ -26,9 +29,19 @@ public record Settings(
     public static final String RAFT_ADDR = "swarmlet.raft.addr";
     public static final String ADVERTISE_ADDR = "swarmlet.advertise.addr";
     public static final String HOSTNAME = "swarmlet.hostname";
+    public static final String FORCE_NEW_CLUSTER = "swarmlet.force.new.cluster";
+    public static final String CERT_EXPIRY = "swarmlet.cert.expiry";
+    public static final String DISPATCHER_HEARTBEAT = "swarmlet.dispatcher.heartbeat";
+
+    /** Settings without join, force-new-cluster, with the default certificate expiry and heartbeat. */
+    public Settings(Path stateDir, Path controlSocket, HostPort remoteApi, HostPort raftApi, HostPort advertiseAddr,
+            String hostname, String logLevel, String joinAddr, String joinToken) {
+        this(stateDir, controlSocket, remoteApi, raftApi, advertiseAddr, hostname, logLevel, joinAddr, joinToken,
+                false, java.time.Duration.ofHours(2160), java.time.Duration.ofSeconds(1));
+    }
 
     public boolean joinRequested() {
-        return joinAddr != null || joinToken != null;
+        return joinAddr != null && joinToken != null;
     }
 
     public Path logDir() {
@@ -46,6 +59,9 @@ public record Settings(
             m.put(ADVERTISE_ADDR, advertiseAddr.toString());
         }
         m.put(HOSTNAME, hostname);
+        m.put(FORCE_NEW_CLUSTER, Boolean.toString(forceNewCluster));
+        m.put(CERT_EXPIRY, certExpiry.toString());
+        m.put(DISPATCHER_HEARTBEAT, dispatcherHeartbeat.toString());
         return m;
     }
 }

@@ -61,7 +61,8 @@ public final class Agent {
 
     private static final Logger LOG = LogManager.getLogger(Agent.class);
     private static final Duration POLL = Duration.ofSeconds(1);
-    private static final long MAX_BACKOFF_MS = 10_000;
+    /** Short: after a leader failover a node has 3 heartbeat periods to reach the new leader before it is DOWN. */
+    private static final long MAX_BACKOFF_MS = 1_000;
 
     @ObjectClassDefinition(name = "Swarmlet agent",
             description = "Runs the tasks the dispatcher assigns to this node through an executor plugin.")
@@ -206,7 +207,7 @@ public final class Agent {
                 if (!stopping && dispatcher != d) {
                     LOG.info("the dispatcher went away; waiting for the next one");
                 } else if (!stopping) {
-                    backoff = backoff == 0 ? 500 : Math.min(MAX_BACKOFF_MS, backoff * 2);
+                    backoff = backoff == 0 ? 200 : Math.min(MAX_BACKOFF_MS, backoff * 2);
                     LOG.warn("agent session {}: {}; trying again in {} ms", s == null ? "not opened" : "ended",
                             e.getMessage(), backoff);
                 }

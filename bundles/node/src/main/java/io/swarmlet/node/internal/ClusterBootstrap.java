@@ -25,7 +25,10 @@ import io.swarmlet.api.types.RaftConfig;
 import io.swarmlet.api.types.Resources;
 import io.swarmlet.api.types.RootCA;
 import io.swarmlet.api.types.TokenFormat;
+import io.swarmlet.api.security.NodeCredentials;
+import java.time.Duration;
 import java.util.Locale;
+import org.osgi.framework.BundleContext;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -45,6 +48,22 @@ import org.osgi.service.component.annotations.Reference;
 public class ClusterBootstrap implements LeadershipListener {
 
     static final String CLUSTER_NAME = "default";
+    /** swarmletd --dispatcher-heartbeat, ISO-8601; the new cluster's heartbeat period. */
+    static final String HEARTBEAT_PROPERTY = "swarmlet.dispatcher.heartbeat";
+    /** swarmletd --cert-expiry, ISO-8601; the new cluster's node certificate validity. */
+    static final String CERT_EXPIRY_PROPERTY = "swarmlet.cert.expiry";
+
+    static Duration duration(String value, Duration fallback) {
+        if (value == null || value.isBlank()) {
+            return fallback;
+        }
+        try {
+            return Duration.parse(value.trim());
+        } catch (java.time.format.DateTimeParseException e) {
+            LOG.warn("ignoring {}: not an ISO-8601 duration", value);
+            return fallback;
+        }
+    }
     private static final Logger LOG = LogManager.getLogger(ClusterBootstrap.class);
 
     @Reference
@@ -53,18 +72,26 @@ public class ClusterBootstrap implements LeadershipListener {
     @Reference
     private LocalNode local;
 
+    @Reference(target = "(" + NodeCredentials.ROLE + "=manager)")
+    private NodeCredentials credentials;
+
     private ExecutorService worker;
+    private Duration heartbeat = Duration.ofSeconds(1);
+    private Duration certExpiry = Duration.ofDays(90);
 
     public ClusterBootstrap() {}
 
     /** For tests outside OSGi. */
-    ClusterBootstrap(Store store, LocalNode local) {
+    ClusterBootstrap(Store store, LocalNode local, NodeCredentials credentials) {
         this.store = store;
         this.local = local;
+        this.credentials = credentials;
     }
 
     @Activate
-    void activate() {
+    void activate(BundleContext context) {
+        heartbeat = duration(context.getProperty(HEARTBEAT_PROPERTY), heartbeat);
+        certExpiry = duration(context.getProperty(CERT_EXPIRY_PROPERTY), certExpiry);
         worker = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "swarmlet-cluster-bootstrap");
             t.setDaemon(true);
@@ -100,38 +127,54 @@ public class ClusterBootstrap implements LeadershipListener {
     void reconcile() {
         store.update(tx -> {
             if (tx.all(Kind.CLUSTER).isEmpty()) {
-                tx.create(Kind.CLUSTER, newCluster(local.clusterId()));
+                tx.create(Kind.CLUSTER, newCluster(local.clusterId(), rootCertificateDer(), heartbeat, certExpiry));
                 LOG.info("created cluster {} ({})", CLUSTER_NAME, local.clusterId());
             }
             upsertSelf(tx);
         });
     }
 
+    /**
+     * This manager's own Node: created when missing (the first manager; joined
+     * nodes were created by the CA when they joined), its description and
+     * address kept current. Status (READY/DOWN) belongs to the dispatcher and
+     * manager status to the ManagerStatusReporter.
+     */
     private void upsertSelf(WriteTx tx) {
         Node current = tx.get(Kind.NODE, local.nodeId()).orElse(null);
-        NodeSpec spec = current != null ? current.getSpec() : NodeSpec.newBuilder()
-                .setDesiredRole(NodeRole.MANAGER)
-                .setMembership(NodeSpec.Membership.ACCEPTED)
-                .setAvailability(NodeSpec.Availability.ACTIVE)
-                .build();
-        Node.Builder want = (current != null ? current.toBuilder() : Node.newBuilder().setId(local.nodeId()))
-                .setSpec(spec)
-                .setRole(NodeRole.MANAGER)
-                .setDescription(describe())
-                .setStatus(NodeStatus.newBuilder().setState(NodeStatus.State.READY).setAddr(host(local.advertiseAddr())))
-                .setManagerStatus(ManagerStatus.newBuilder()
-                        .setRaftId(local.nodeId())
-                        .setAddr(local.advertiseAddr())
-                        .setLeader(true)
-                        .setReachability(ManagerStatus.Reachability.REACHABLE));
         if (current == null) {
-            tx.create(Kind.NODE, want.build());
-        } else if (!want.build().equals(current)) {
-            tx.update(Kind.NODE, want.build());
+            tx.create(Kind.NODE, Node.newBuilder()
+                    .setId(local.nodeId())
+                    .setSpec(NodeSpec.newBuilder()
+                            .setDesiredRole(NodeRole.MANAGER)
+                            .setMembership(NodeSpec.Membership.ACCEPTED)
+                            .setAvailability(NodeSpec.Availability.ACTIVE))
+                    .setRole(NodeRole.MANAGER)
+                    .setDescription(describe())
+                    .setStatus(NodeStatus.newBuilder().setState(NodeStatus.State.READY).setAddr(local.advertiseAddr()))
+                    .setManagerStatus(ManagerStatus.newBuilder()
+                            .setRaftId(local.nodeId())
+                            .setAddr(local.raftAddr())
+                            .setLeader(true)
+                            .setReachability(ManagerStatus.Reachability.REACHABLE))
+                    .build());
+            return;
         }
-        // only one leader: whoever was marked leader before is not any more
-        for (Node other : tx.find(Kind.NODE, n -> !n.getId().equals(local.nodeId()) && n.getManagerStatus().getLeader())) {
-            tx.update(Kind.NODE, other.toBuilder().setManagerStatus(other.getManagerStatus().toBuilder().setLeader(false)).build());
+        NodeDescription description = current.getDescription().toBuilder().mergeFrom(describe()).build();
+        Node want = current.toBuilder()
+                .setDescription(description)
+                .setStatus(current.getStatus().toBuilder().setAddr(local.advertiseAddr()))
+                .build();
+        if (!want.equals(current)) {
+            tx.update(Kind.NODE, want);
+        }
+    }
+
+    private byte[] rootCertificateDer() {
+        try {
+            return credentials.rootCertificate().getEncoded();
+        } catch (java.security.cert.CertificateEncodingException e) {
+            throw new IllegalStateException("cannot encode the root CA certificate", e);
         }
     }
 
@@ -176,9 +219,14 @@ public class ClusterBootstrap implements LeadershipListener {
         return i < 0 ? hostPort : hostPort.substring(0, i);
     }
 
-    static Cluster newCluster(String clusterId) {
-        byte[] ca = TokenFormat.placeholderCa(clusterId);
-        String digest = TokenFormat.caDigest(ca);
+    static String pem(byte[] der) {
+        return "-----BEGIN CERTIFICATE-----\n"
+                + java.util.Base64.getMimeEncoder(64, "\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).encodeToString(der)
+                + "\n-----END CERTIFICATE-----\n";
+    }
+
+    static Cluster newCluster(String clusterId, byte[] rootCaDer, Duration heartbeat, Duration certExpiry) {
+        String digest = TokenFormat.caDigest(rootCaDer);
         return Cluster.newBuilder()
                 .setId(clusterId)
                 .setSpec(ClusterSpec.newBuilder()
@@ -186,9 +234,11 @@ public class ClusterBootstrap implements LeadershipListener {
                         .setOrchestration(OrchestrationConfig.newBuilder().setTaskHistoryRetentionLimit(5))
                         .setRaft(RaftConfig.newBuilder().setSnapshotInterval(10_000).setKeepOldSnapshots(0)
                                 .setHeartbeatTick(1).setElectionTick(10))
-                        .setDispatcher(DispatcherConfig.newBuilder().setHeartbeatPeriodMs(5_000))
-                        .setCaConfig(CAConfig.newBuilder().setNodeCertExpiryMs(90L * 24 * 3600 * 1000)))
-                .setRootCa(RootCA.newBuilder().setCaCert(ByteString.copyFrom(ca)).setCaCertHash(digest))
+                        .setDispatcher(DispatcherConfig.newBuilder().setHeartbeatPeriodMs(heartbeat.toMillis()))
+                        .setCaConfig(CAConfig.newBuilder().setNodeCertExpiryMs(certExpiry.toMillis())))
+                .setRootCa(RootCA.newBuilder()
+                        .setCaCert(ByteString.copyFrom(pem(rootCaDer), java.nio.charset.StandardCharsets.US_ASCII))
+                        .setCaCertHash(digest))
                 .setJoinTokens(JoinTokens.newBuilder().setWorker(TokenFormat.newToken(digest)).setManager(TokenFormat.newToken(digest)))
                 .build();
     }

@@ -18,6 +18,11 @@ import org.apache.logging.log4j.Logger;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import io.swarmlet.api.security.NodeCredentials;
+import io.swarmlet.api.types.NodeRole;
 
 /**
  * This daemon's identity and settings. Settings come from framework
@@ -47,6 +52,8 @@ public class LocalNodeImpl implements LocalNode {
     private String remoteApiAddr;
     private String advertiseAddr;
     private String raftAddr;
+    private boolean managerAtStart = true;
+    private volatile NodeCredentials credentials;
 
     public LocalNodeImpl() {}
 
@@ -83,6 +90,7 @@ public class LocalNodeImpl implements LocalNode {
                     throw new IllegalStateException(file + " is damaged (no node.id or cluster.id); restore the state dir from a backup or remove it to start a new cluster");
                 }
                 bootstrapped = false;
+                managerAtStart = !"worker".equals(p.getProperty("role"));
             } else {
                 nodeId = Ids.newId();
                 clusterId = Ids.newId();
@@ -90,6 +98,7 @@ public class LocalNodeImpl implements LocalNode {
                 Properties p = new Properties();
                 p.setProperty("node.id", nodeId);
                 p.setProperty("cluster.id", clusterId);
+                p.setProperty("role", "manager");
                 Path tmp = stateDir.resolve(IDENTITY_FILE + ".tmp");
                 try (OutputStream out = Files.newOutputStream(tmp)) {
                     p.store(out, "Swarmlet node identity: do not edit");
@@ -144,6 +153,22 @@ public class LocalNodeImpl implements LocalNode {
     @Override public String remoteApiAddr() { return remoteApiAddr; }
     @Override public String advertiseAddr() { return advertiseAddr; }
     @Override public String raftAddr() { return raftAddr; }
-    @Override public boolean manager() { return true; }
+    /** The role in this node's current certificate; before the ca bundle runs, the role it joined with. */
+    @Override public boolean manager() {
+        NodeCredentials c = credentials;
+        return c != null ? c.role() == NodeRole.MANAGER : managerAtStart;
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            unbind = "unbindCredentials")
+    void bindCredentials(NodeCredentials c) {
+        credentials = c;
+    }
+
+    void unbindCredentials(NodeCredentials c) {
+        if (credentials == c) {
+            credentials = null;
+        }
+    }
 
 }

@@ -76,11 +76,14 @@ class LocalNodeImplTest {
 
     @Test
     void newClusterHasDefaultsAndTwoDistinctTokens() {
-        Cluster c = ClusterBootstrap.newCluster("c1");
+        byte[] rootDer = "not really DER, any bytes are hashed".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        Cluster c = ClusterBootstrap.newCluster("c1", rootDer, java.time.Duration.ofSeconds(1), java.time.Duration.ofDays(90));
         assertEquals("default", c.getSpec().getAnnotations().getName());
         assertEquals(5, c.getSpec().getOrchestration().getTaskHistoryRetentionLimit());
-        String digest = TokenFormat.caDigest(c.getRootCa().getCaCert().toByteArray());
+        assertEquals(1000, c.getSpec().getDispatcher().getHeartbeatPeriodMs());
+        String digest = TokenFormat.caDigest(rootDer);
         assertEquals(digest, c.getRootCa().getCaCertHash());
+        assertTrue(c.getRootCa().getCaCert().toStringUtf8().startsWith("-----BEGIN CERTIFICATE-----\n"));
         assertTrue(c.getJoinTokens().getWorker().startsWith("SWMTKN-1-" + digest + "-"));
         assertTrue(c.getJoinTokens().getManager().matches("SWMTKN-1-[0-9a-z]{50}-[0-9a-z]{25}"));
         assertNotEquals(c.getJoinTokens().getWorker(), c.getJoinTokens().getManager());
