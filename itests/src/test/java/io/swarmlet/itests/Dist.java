@@ -9,6 +9,8 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * Runs the unpacked distribution (distribution/target/swarmlet) as a user
@@ -68,6 +70,14 @@ final class Dist {
         }
     }
 
+    /** Runs the docker CLI. */
+    static Result docker(String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add("docker");
+        cmd.addAll(List.of(args));
+        return run(cmd);
+    }
+
     /** Runs {@code swarmlet --socket SOCK args...}. */
     static Result cli(Path socket, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
@@ -95,5 +105,39 @@ final class Dist {
             Thread.sleep(200);
         }
         throw new AssertionError("no leader within 90 s; last node ls: " + last + "\nlog:\n" + Files.readString(log));
+    }
+
+    /** Something to look at; may throw (a failed command) while the cluster converges. */
+    interface Probe<T> {
+        T get() throws Exception;
+    }
+
+    /**
+     * Polls {@code probe} (after {@code check}, which fails fast, e.g. when a
+     * daemon died) until {@code done} accepts its value and returns that value;
+     * fails after {@code seconds} with the last value seen (or the last error),
+     * rendered by {@code show}, and {@code context} (e.g. the end of a log).
+     */
+    static <T> T await(String what, int seconds, Probe<Void> check, Probe<T> probe, Predicate<? super T> done,
+            Function<Object, String> show, Probe<String> context) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        Object last = null;
+        while (true) {
+            check.get();
+            try {
+                T value = probe.get();
+                if (done.test(value)) {
+                    return value;
+                }
+                last = value;
+            } catch (AssertionError | Exception e) {
+                last = e;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("waited " + seconds + " s for " + what + "; last seen: " + show.apply(last)
+                        + context.get());
+            }
+            Thread.sleep(250);
+        }
     }
 }

@@ -631,10 +631,7 @@ class ServiceEndToEndIT {
     }
 
     static Dist.Result docker(String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add("docker");
-        cmd.addAll(List.of(args));
-        return Dist.run(cmd);
+        return Dist.docker(args);
     }
 
     /** The containers of {@code service} on this daemon's node: running ones, or all with {@code all}. */
@@ -706,42 +703,19 @@ class ServiceEndToEndIT {
 
     // ------------------------------------------------------------ helpers: waiting
 
-    /** Something to look at; may throw (a failed command) while the cluster converges. */
-    interface Probe<T> {
-        T get() throws Exception;
-    }
-
-    /**
-     * Polls {@code probe} until {@code done} accepts its value and returns that
-     * value; fails after {@code seconds} with the last value seen (or the last
-     * error) and the end of the daemon's log.
-     */
-    static <T> T await(String what, int seconds, Probe<T> probe, Predicate<? super T> done) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        Object last = null;
-        while (true) {
+    /** Polls {@code probe} until {@code done} accepts its value (see {@link Dist#await}), checking the daemon. */
+    static <T> T await(String what, int seconds, Dist.Probe<T> probe, Predicate<? super T> done) throws Exception {
+        return Dist.await(what, seconds, () -> {
             checkDaemon();
-            try {
-                T value = probe.get();
-                if (done.test(value)) {
-                    return value;
-                }
-                last = value;
-            } catch (AssertionError | Exception e) {
-                last = e;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("waited " + seconds + " s for " + what + "; last seen: " + last + logTail());
-            }
-            Thread.sleep(250);
-        }
+            return null;
+        }, probe, done, String::valueOf, ServiceEndToEndIT::logTail);
     }
 
     /**
      * Watches for {@code seconds}: {@code violation} returns null while all is
      * well, else what is wrong (which fails the test at once).
      */
-    static void during(String what, int seconds, Probe<String> violation) throws Exception {
+    static void during(String what, int seconds, Dist.Probe<String> violation) throws Exception {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         do {
             checkDaemon();
