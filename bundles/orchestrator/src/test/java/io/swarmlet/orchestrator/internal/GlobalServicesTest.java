@@ -105,6 +105,62 @@ class GlobalServicesTest {
     }
 
     @Test
+    void aNodeThatGoesDownLosesItsTaskAndGetsANewOneWhenItIsBack() {
+        Service s = h.createService(inZoneA("agent").setGlobal(GlobalService.getDefaultInstance()).build());
+        List<Task> tasks = h.awaitTasks("2 tasks", s.getId(), 2, t -> true);
+        for (Task t : tasks) {
+            h.run(t.getId(), t.getNodeId());
+        }
+        Task onN1 = tasks.stream().filter(t -> t.getNodeId().equals("n1")).findFirst().orElseThrow();
+
+        h.updateNode("n1", b -> b.setStatus(b.getStatus().toBuilder().setState(NodeStatus.State.DOWN)));
+        h.await("n1's task told to stop", () -> h.task(onN1.getId()).orElseThrow().getDesiredState() == TaskState.SHUTDOWN);
+        h.barrier();
+        assertEquals(Set.of("n2"), nodes(h.tasks(s.getId(), Tasks::runnable)), "nothing new for a down node");
+
+        // n4 was down from the start and n1 is back: each gets a task (the old one stays told to stop)
+        h.updateNode("n1", b -> b.setStatus(b.getStatus().toBuilder().setState(NodeStatus.State.READY)));
+        h.updateNode("n4", b -> b.setStatus(b.getStatus().toBuilder().setState(NodeStatus.State.READY)));
+        h.await("tasks on n1, n2, n4", () -> nodes(h.tasks(s.getId(), Tasks::runnable)).equals(Set.of("n1", "n2", "n4")));
+        assertEquals(1, h.tasks(s.getId(), t -> t.getNodeId().equals("n1") && Tasks.runnable(t)).size());
+        assertEquals(TaskState.SHUTDOWN, h.task(onN1.getId()).orElseThrow().getDesiredState());
+    }
+
+    @Test
+    void aNodeThatJoinsGetsItsTaskOnceReadyAndARemovedNodesTaskIsOrphaned() {
+        Service s = h.createService(inZoneA("agent").setGlobal(GlobalService.getDefaultInstance()).build());
+        List<Task> tasks = h.awaitTasks("2 tasks", s.getId(), 2, t -> true);
+        for (Task t : tasks) {
+            h.run(t.getId(), t.getNodeId());
+        }
+
+        // a node joins: created UNKNOWN by the CA, READY once its agent's session is up
+        h.addNode(node("n8", NodeStatus.State.UNKNOWN, Availability.ACTIVE, ZONE_A));
+        h.barrier();
+        assertEquals(Set.of("n1", "n2"), nodes(h.tasks(s.getId(), Tasks::runnable)), "not before it is ready");
+        h.updateNode("n8", b -> b.setStatus(b.getStatus().toBuilder().setState(NodeStatus.State.READY)));
+        h.await("a task on n8", () -> nodes(h.tasks(s.getId(), Tasks::runnable)).equals(Set.of("n1", "n2", "n8")));
+
+        // a paused node keeps its task and gets no second one
+        h.updateNode("n2", b -> b.setSpec(b.getSpec().toBuilder().setAvailability(Availability.PAUSE)));
+        h.barrier();
+        assertEquals(Set.of("n1", "n2", "n8"), nodes(h.tasks(s.getId(), Tasks::runnable)));
+        assertEquals(1, h.tasks(s.getId(), t -> t.getNodeId().equals("n2")).size());
+
+        // a node that left and was removed (node rm): its task is orphaned, then deleted; no replacement anywhere
+        Task onN1 = h.tasks(s.getId(), t -> t.getNodeId().equals("n1") && Tasks.runnable(t)).get(0);
+        h.updateNode("n1", b -> b.setStatus(b.getStatus().toBuilder().setState(NodeStatus.State.DOWN)));
+        h.removeNode("n1");
+        h.await("n1's task deleted", () -> h.task(onN1.getId()).isEmpty());
+        List<Task> versions = h.history(onN1.getId());
+        Task last = versions.get(versions.size() - 1);
+        assertEquals(TaskState.REMOVE, last.getDesiredState());
+        h.barrier();
+        assertEquals(Set.of("n2", "n8"), nodes(h.tasks(s.getId(), Tasks::runnable)));
+        assertTrue(h.tasks(s.getId()).stream().noneMatch(t -> t.getNodeId().equals("n1")));
+    }
+
+    @Test
     void aFailedTaskIsRestartedOnItsNode() {
         Service s = h.createService(inZoneA("agent").setGlobal(GlobalService.getDefaultInstance()).build());
         List<Task> tasks = h.awaitTasks("2 tasks", s.getId(), 2, t -> true);

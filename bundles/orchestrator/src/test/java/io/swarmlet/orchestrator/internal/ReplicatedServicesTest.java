@@ -149,6 +149,54 @@ class ReplicatedServicesTest {
                 "the replacement stays; nothing else was created");
     }
 
+    /**
+     * The worker-kill path: the node goes DOWN and every task of it gets its
+     * replacement in the same transaction, desired RUNNING at once (no restart
+     * delay, however long the policy's: the task did not fail), so the
+     * scheduler can place it right away.
+     */
+    @Test
+    void aDownNodesTasksAreReplacedInOneTransactionWithoutTheRestartDelay() {
+        Service s = h.createService(replicated("web", 4, restart(RestartPolicy.Condition.ANY, 60_000, 0)));
+        List<Task> tasks = h.awaitTasks("4 tasks", s.getId(), 4, t -> true);
+        h.run(tasks.get(0).getId(), "n1");
+        h.run(tasks.get(1).getId(), "n2");
+        Task a = h.run(tasks.get(2).getId(), "n3");
+        Task b = h.run(tasks.get(3).getId(), "n3");
+
+        long before = System.nanoTime();
+        h.updateNode("n3", n -> n.setStatus(n.getStatus().toBuilder().setState(NodeStatus.State.DOWN)));
+        List<Task> replacements = h.awaitTasks("2 replacements", s.getId(), 2,
+                t -> Tasks.runnable(t) && t.getNodeId().isEmpty());
+        long millis = (System.nanoTime() - before) / 1_000_000;
+        assertTrue(millis < 1_000, "replacements took " + millis + " ms");
+        for (Task r : replacements) {
+            assertEquals(TaskState.RUNNING, r.getDesiredState(), "created runnable: no restart delay");
+            assertEquals(TaskState.PENDING, r.getStatus().getState());
+        }
+        assertEquals(Set.of(a.getSlot(), b.getSlot()), replacements.stream().map(Task::getSlot).collect(Collectors.toSet()));
+
+        // the old tasks were told to stop in the very transaction that created their replacements
+        Map<String, Long> committedAt = new java.util.HashMap<>();
+        for (StoreEvent e : h.events()) {
+            Task t = e.objectAs(Kind.TASK);
+            if (t == null) {
+                continue;
+            }
+            if (e.action() == StoreEvent.Action.CREATE && replacements.stream().anyMatch(r -> r.getId().equals(t.getId()))) {
+                committedAt.put(t.getId(), e.index());
+            } else if (e.action() == StoreEvent.Action.UPDATE && t.getDesiredState() == TaskState.SHUTDOWN
+                    && (t.getId().equals(a.getId()) || t.getId().equals(b.getId()))) {
+                committedAt.put(t.getId(), e.index());
+            }
+        }
+        assertEquals(4, committedAt.size(), committedAt.toString());
+        assertEquals(1, Set.copyOf(committedAt.values()).size(), "one transaction: " + committedAt);
+
+        // nothing else happens to the running tasks elsewhere
+        assertEquals(2, h.tasks(s.getId(), t -> Tasks.runnable(t) && !t.getNodeId().isEmpty()).size());
+    }
+
     @Test
     void aRemovedServiceHasItsTasksRemovedThenReapedOnceTerminal() {
         Service s = h.createService(replicated("web", 3, ANY));

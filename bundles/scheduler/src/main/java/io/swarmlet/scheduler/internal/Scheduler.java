@@ -29,8 +29,10 @@ import java.util.PriorityQueue;
  * group. The filters run once per node for the group; the nodes that pass go
  * into a heap ordered by fewest tasks of that service, then fewest tasks, then
  * node ID; each task takes the top node, which goes back into the heap if it
- * still passes with the new task on it. Tasks with a preset node_id (global
- * services) only have that node checked.
+ * still passes with the new task on it. With placement preferences the nodes
+ * are first split by label value ({@link Spread}) and each task goes to the
+ * part with the fewest tasks of its service, then to that part's best node.
+ * Tasks with a preset node_id (global services) only have that node checked.
  *
  * <p>Not thread-safe: owned by the scheduler loop's thread.
  */
@@ -195,18 +197,29 @@ final class Scheduler {
         Task first = group.get(0);
         String serviceId = first.getServiceId();
         Pipeline p = new Pipeline(filters, first);
-        PriorityQueue<NodeState> heap = new PriorityQueue<>(Math.max(1, nodes.size()), order(serviceId));
-        for (NodeState ns : nodes.values()) {
-            if (p.accepts(ns)) {
-                heap.add(ns);
-            }
-        }
+        List<Spread.Level> levels = Spread.levels(first);
         int i = 0;
-        for (; i < group.size() && !heap.isEmpty(); i++) {
-            NodeState ns = heap.poll();
-            assign(group.get(i), ns, now, out);
-            if (p.accepts(ns)) {
-                heap.add(ns);
+        if (levels.isEmpty()) {
+            PriorityQueue<NodeState> heap = new PriorityQueue<>(Math.max(1, nodes.size()), order(serviceId));
+            for (NodeState ns : nodes.values()) {
+                if (p.accepts(ns)) {
+                    heap.add(ns);
+                }
+            }
+            for (; i < group.size() && !heap.isEmpty(); i++) {
+                NodeState ns = heap.poll();
+                assign(group.get(i), ns, now, out);
+                if (p.accepts(ns)) {
+                    heap.add(ns);
+                }
+            }
+        } else {
+            Spread.Branch tree = Spread.build(nodes.values(), levels, serviceId, order(serviceId), p::accepts);
+            for (; i < group.size(); i++) {
+                Task t = group.get(i);
+                if (tree.place(ns -> assign(t, ns, now, out), p::accepts) == null) {
+                    break;
+                }
             }
         }
         if (i < group.size()) {

@@ -24,7 +24,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Modes: {@code snapshot} (default) writes every task before the scheduler
  * starts, so it finds them all in its first snapshot; {@code stream} starts
  * the scheduler first and creates the tasks in transactions of 1,000 as an
- * orchestrator would. Run from the repository root:
+ * orchestrator would. {@code -Dbench.spread=true} gives every task the
+ * placement preference spread=node.labels.rack (the nodes are in 10 racks).
+ * Run from the repository root:
  * <pre>
  * mvn -B -q test-compile exec:java -f bundles/scheduler/pom.xml \
  *     -Dbench.nodes=1000 -Dbench.tasks=100000 -Dbench.services=100 -Dbench.mode=snapshot
@@ -51,18 +53,29 @@ public final class SchedulerBenchmark {
         int services = Integer.getInteger("bench.services", 100);
         String mode = System.getProperty("bench.mode", "snapshot");
         int rounds = Integer.getInteger("bench.runs", 3);
+        boolean spread = Boolean.getBoolean("bench.spread");
         for (int i = 0; i < rounds; i++) {
-            System.out.println(run(mode, nodes, tasks, services, Duration.ofMinutes(10)).line());
+            System.out.println(run(mode, nodes, tasks, services, spread, Duration.ofMinutes(10)).line()
+                    + (spread ? " spread=node.labels.rack" : ""));
         }
     }
 
     static Result run(String mode, int nodeCount, int taskCount, int services, Duration timeout) throws Exception {
+        return run(mode, nodeCount, taskCount, services, false, timeout);
+    }
+
+    /**
+     * @param spread every task also has the placement preference spread=node.labels.rack (10 racks)
+     */
+    static Result run(String mode, int nodeCount, int taskCount, int services, boolean spread, Duration timeout)
+            throws Exception {
         FakeStore store = new FakeStore();
         List<Node> nodes = new ArrayList<>(nodeCount);
         for (int i = 0; i < nodeCount; i++) {
             Node.Builder n = TestObjects.node(String.format("node%05d", i));
             n.getDescriptionBuilder().getResourcesBuilder().setNanoCpus(64 * TestObjects.CPU).setMemoryBytes(256 * GB);
             TestObjects.label(n, "zone", i % 2 == 0 ? "a" : "b");
+            TestObjects.label(n, "rack", "r" + (i % 10));
             nodes.add(n.build());
         }
         writeAll(store, Kind.NODE, nodes, 1000);
@@ -73,6 +86,10 @@ public final class SchedulerBenchmark {
             TestObjects.reserve(t, TestObjects.CPU / 100, 16L << 20);
             if (svc % 10 == 0) {
                 TestObjects.constraint(t, "node.labels.zone==a");
+            }
+            if (spread) {
+                t.getSpecBuilder().getPlacementBuilder().addPreferences(
+                        io.swarmlet.api.types.PlacementPreference.newBuilder().setSpread("node.labels.rack"));
             }
             tasks.add(t.build());
         }

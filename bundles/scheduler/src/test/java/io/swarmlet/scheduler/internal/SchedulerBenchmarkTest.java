@@ -29,4 +29,15 @@ class SchedulerBenchmarkTest {
             assertEquals(25, zoneA);
         }
     }
+
+    /** The same with a spread preference over 10 racks: still everything placed, and evenly. */
+    @Test
+    void smallRunWithSpreadPreference() throws Exception {
+        SchedulerBenchmark.Result r = SchedulerBenchmark.run("snapshot", 50, 2000, 20, true, Duration.ofSeconds(60));
+        assertEquals(2000, r.assigned(), r.line());
+        for (Map.Entry<String, Integer> e : r.perNode().entrySet()) {
+            int n = Integer.parseInt(e.getKey().substring(4));
+            assertEquals(n % 2 == 0 ? 40 + 4 : 40 - 4, e.getValue(), e.getKey() + " in " + r.line());
+        }
+    }
 }

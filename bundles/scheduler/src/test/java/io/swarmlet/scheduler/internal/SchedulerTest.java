@@ -140,6 +140,33 @@ class SchedulerTest {
     }
 
     @Test
+    void sixReplicasOnFiveNodesNeverThreeOnOne() throws Exception {
+        nodes(node("n1"), node("n2"), node("n3"), node("n4"), node("n5"));
+        tasks(replicas("web", 6, t -> t).toArray(Task.Builder[]::new));
+
+        awaitAssigned(6);
+        assertEquals(List.of(1, 1, 1, 1, 2), perNode().values().stream().sorted().toList(), perNode().toString());
+    }
+
+    @Test
+    void spreadPreferenceOverZonesThroughTheStore() throws Exception {
+        nodes(label(node("a1"), "zone", "a"), label(node("a2"), "zone", "a"), label(node("a3"), "zone", "a"),
+                label(node("b1"), "zone", "b"), node("x1"));
+        tasks(replicas("web", 6, t -> {
+            t.getSpecBuilder().getPlacementBuilder().addPreferences(
+                    io.swarmlet.api.types.PlacementPreference.newBuilder().setSpread("node.labels.zone"));
+            return t;
+        }).toArray(Task.Builder[]::new));
+
+        awaitAssigned(6);
+        Map<String, Integer> byNode = perNode();
+        // 2 per zone value, nodes without the label being a value of their own
+        assertEquals(2, byNode.get("b1"), byNode.toString());
+        assertEquals(2, byNode.get("x1"), byNode.toString());
+        assertEquals(2, byNode.getOrDefault("a1", 0) + byNode.getOrDefault("a2", 0) + byNode.getOrDefault("a3", 0));
+    }
+
+    @Test
     void spreadsOneServiceFirstThenTotalsThenNodeId() throws Exception {
         nodes(node("n1"), node("n2"), node("n3"));
         // n1 runs two tasks of another service, n3 one of "web"
