@@ -69,7 +69,10 @@ class ClusterIT {
         String nodeId;
         int starts;
 
-        Member(String name) throws IOException {
+        final Path root;
+
+        Member(Path root, String name) throws IOException {
+            this.root = root;
             this.name = name;
             this.state = root.resolve(name);
             this.socket = root.resolve(name + ".sock");
@@ -128,7 +131,7 @@ class ClusterIT {
         assertEquals(0, docker("image", "inspect", IMAGE).exit(), "missing local test image " + IMAGE);
         root = Files.createTempDirectory(Path.of("/tmp"), "swl-cluster-");
         for (String n : List.of("m1", "m2", "m3", "w1", "w2")) {
-            nodes.put(n, new Member(n));
+            nodes.put(n, new Member(root, n));
         }
         Member m1 = nodes.get("m1");
         m1.start();

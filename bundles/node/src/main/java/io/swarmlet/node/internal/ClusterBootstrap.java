@@ -126,9 +126,19 @@ public class ClusterBootstrap implements LeadershipListener {
     /** Writes the cluster and this node as they should be; a no-op when they already are. */
     void reconcile() {
         store.update(tx -> {
+            byte[] root = rootCertificateDer();
             if (tx.all(Kind.CLUSTER).isEmpty()) {
-                tx.create(Kind.CLUSTER, newCluster(local.clusterId(), rootCertificateDer(), heartbeat, certExpiry));
+                tx.create(Kind.CLUSTER, newCluster(local.clusterId(), root, heartbeat, certExpiry));
                 LOG.info("created cluster {} ({})", CLUSTER_NAME, local.clusterId());
+            } else {
+                String digest = TokenFormat.caDigest(root);
+                for (Cluster c : tx.all(Kind.CLUSTER)) {
+                    if (!digest.equals(c.getRootCa().getCaCertHash())) {
+                        // a cluster made before the CA existed: its tokens named a placeholder digest
+                        tx.update(Kind.CLUSTER, withRoot(c, root));
+                        LOG.info("cluster {}: root CA set, join tokens renewed", c.getId());
+                    }
+                }
             }
             upsertSelf(tx);
         });
@@ -225,9 +235,19 @@ public class ClusterBootstrap implements LeadershipListener {
                 + "\n-----END CERTIFICATE-----\n";
     }
 
-    static Cluster newCluster(String clusterId, byte[] rootCaDer, Duration heartbeat, Duration certExpiry) {
+    /** The cluster with this root CA certificate and new join tokens naming its digest. */
+    static Cluster withRoot(Cluster c, byte[] rootCaDer) {
         String digest = TokenFormat.caDigest(rootCaDer);
-        return Cluster.newBuilder()
+        return c.toBuilder()
+                .setRootCa(RootCA.newBuilder()
+                        .setCaCert(ByteString.copyFrom(pem(rootCaDer), java.nio.charset.StandardCharsets.US_ASCII))
+                        .setCaCertHash(digest))
+                .setJoinTokens(JoinTokens.newBuilder().setWorker(TokenFormat.newToken(digest)).setManager(TokenFormat.newToken(digest)))
+                .build();
+    }
+
+    static Cluster newCluster(String clusterId, byte[] rootCaDer, Duration heartbeat, Duration certExpiry) {
+        Cluster.Builder b = Cluster.newBuilder()
                 .setId(clusterId)
                 .setSpec(ClusterSpec.newBuilder()
                         .setAnnotations(Annotations.newBuilder().setName(CLUSTER_NAME))
@@ -235,11 +255,7 @@ public class ClusterBootstrap implements LeadershipListener {
                         .setRaft(RaftConfig.newBuilder().setSnapshotInterval(10_000).setKeepOldSnapshots(0)
                                 .setHeartbeatTick(1).setElectionTick(10))
                         .setDispatcher(DispatcherConfig.newBuilder().setHeartbeatPeriodMs(heartbeat.toMillis()))
-                        .setCaConfig(CAConfig.newBuilder().setNodeCertExpiryMs(certExpiry.toMillis())))
-                .setRootCa(RootCA.newBuilder()
-                        .setCaCert(ByteString.copyFrom(pem(rootCaDer), java.nio.charset.StandardCharsets.US_ASCII))
-                        .setCaCertHash(digest))
-                .setJoinTokens(JoinTokens.newBuilder().setWorker(TokenFormat.newToken(digest)).setManager(TokenFormat.newToken(digest)))
-                .build();
+                        .setCaConfig(CAConfig.newBuilder().setNodeCertExpiryMs(certExpiry.toMillis())));
+        return withRoot(b.build(), rootCaDer);
     }
 }
