@@ -6,9 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.swarmlet.api.node.LocalNode;
+import io.swarmlet.api.security.NodeCredentials;
 import io.swarmlet.api.store.Kind;
 import io.swarmlet.api.store.Store;
+import io.swarmlet.api.types.NodeRole;
 import io.swarmlet.api.types.Task;
+import io.swarmlet.store.internal.TestCerts;
 import java.io.File;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -17,6 +20,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -64,8 +68,8 @@ class StoreBundleIT {
                 "org.apache.logging.log4j;version=2.26.1", "org.apache.logging.log4j.message;version=2.26.1",
                 "org.apache.logging.log4j.spi;version=2.26.1", "org.apache.logging.log4j.util;version=2.26.1",
                 "com.google.protobuf;version=4.36.2",
-                "io.swarmlet.api.node;version=1.0.0", "io.swarmlet.api.store;version=1.0.0",
-                "io.swarmlet.api.types;version=1.0.0"));
+                "io.swarmlet.api.node;version=1.1.0", "io.swarmlet.api.store;version=1.1.0",
+                "io.swarmlet.api.security;version=1.0.0", "io.swarmlet.api.types;version=1.0.0"));
 
         Set<Thread> before = new HashSet<>(Thread.getAllStackTraces().keySet());
         Framework felix = new FrameworkFactory().newFramework(config);
@@ -88,7 +92,13 @@ class StoreBundleIT {
             try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
                 port = s.getLocalPort();
             }
-            system.registerService(LocalNode.class, new Node(tmp.resolve("state"), "127.0.0.1:" + port), null);
+            Node node = new Node(tmp.resolve("state"), "127.0.0.1:" + port);
+            system.registerService(LocalNode.class, node, null);
+            // the store runs on managers only, with their certificates on the raft transport
+            TestCerts.Identity id = TestCerts.issue(TestCerts.newCa("it root"), node.nodeId(), node.clusterId(),
+                    NodeRole.MANAGER);
+            system.registerService(NodeCredentials.class, TestCerts.credentials(id, node.nodeId(), node.clusterId()),
+                    new Hashtable<>(Map.of(NodeCredentials.ROLE, "manager")));
 
             ServiceTracker<Store, Store> tracker = new ServiceTracker<>(system, Store.class, null);
             tracker.open();

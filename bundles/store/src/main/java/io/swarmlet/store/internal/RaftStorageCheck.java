@@ -1,6 +1,7 @@
 package io.swarmlet.store.internal;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
@@ -10,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.CRC32C;
@@ -99,6 +101,24 @@ final class RaftStorageCheck {
         return true;
     }
 
+    /**
+     * The number of members in the last configuration the group applied
+     * ({@code current/raft-meta.conf}, which Ratis writes when it applies a
+     * configuration entry); 1 when there is none.
+     */
+    static int lastConfigurationSize(Path groupDir) {
+        Path file = groupDir.resolve("current").resolve("raft-meta.conf");
+        if (!Files.exists(file)) {
+            return 1;
+        }
+        try (InputStream in = Files.newInputStream(file)) {
+            var conf = LogEntryProto.parseFrom(in).getConfigurationEntry();
+            return Math.max(1, Math.max(conf.getPeersCount(), conf.getOldPeersCount()));
+        } catch (IOException e) {
+            return 1;
+        }
+    }
+
     private static boolean isEmpty(Path dir) throws StartupException {
         if (!Files.isDirectory(dir)) {
             return true;
@@ -130,6 +150,14 @@ final class RaftStorageCheck {
      * @return the index of the last entry, or -1 if the log is empty
      */
     static long checkLog(Path raftDir, Path current) throws StartupException {
+        return readLog(raftDir, current, e -> { });
+    }
+
+    /**
+     * Like {@link #checkLog}, and hands every entry, in index order, to {@code visitor}
+     * (used by --force-new-cluster to rebuild the state from the local log).
+     */
+    static long readLog(Path raftDir, Path current, Consumer<LogEntryProto> visitor) throws StartupException {
         List<Segment> segments = new ArrayList<>();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(current, Files::isRegularFile)) {
             for (Path f : files) {
@@ -156,12 +184,13 @@ final class RaftStorageCheck {
                 throw corrupt(raftDir, "segment " + s.path().getFileName() + " starts at index " + s.start()
                         + " but the one before it ends at " + last);
             }
-            last = checkSegment(raftDir, s, last);
+            last = checkSegment(raftDir, s, last, visitor);
         }
         return last;
     }
 
-    private static long checkSegment(Path raftDir, Segment s, long last) throws StartupException {
+    private static long checkSegment(Path raftDir, Segment s, long last, Consumer<LogEntryProto> visitor)
+            throws StartupException {
         byte[] data;
         try {
             data = Files.readAllBytes(s.path());
@@ -223,16 +252,18 @@ final class RaftStorageCheck {
                 throw corrupt(raftDir, "entry at index " + expected + " in " + file
                         + " is unreadable (checksum mismatch at offset " + pos + ")");
             }
-            long index;
+            LogEntryProto entry;
             try {
-                index = LogEntryProto.parseFrom(CodedInputStream.newInstance(data, p, length)).getIndex();
+                entry = LogEntryProto.parseFrom(CodedInputStream.newInstance(data, p, length));
             } catch (IOException e) {
                 throw corrupt(raftDir, "entry at index " + expected + " in " + file
                         + " is unreadable (" + e.getMessage() + ")");
             }
+            long index = entry.getIndex();
             if (index != expected) {
                 throw corrupt(raftDir, file + " holds index " + index + " where index " + expected + " belongs");
             }
+            visitor.accept(entry);
             last = index;
             expected = index + 1;
             pos = p + length + 4;

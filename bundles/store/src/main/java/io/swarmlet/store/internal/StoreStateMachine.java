@@ -20,6 +20,7 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.apache.ratis.io.MD5Hash;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.proto.RaftProtos.RaftConfigurationProto;
 import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientRequest;
@@ -71,14 +72,26 @@ final class StoreStateMachine extends BaseStateMachine {
         void leadershipChanged(boolean leader);
     }
 
+    /** Told the members of every configuration applied (the store tunes Raft by group size). */
+    interface MembershipSink {
+        void configurationApplied(RaftConfigurationProto conf);
+    }
+
     private final MemoryStore store;
     private final LeadershipSink leadership;
+    private volatile MembershipSink membership = conf -> { };
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
     private volatile String loadFailure;
+    /** The index of the last configuration entry applied (apply thread only). */
+    private long lastConfigurationIndex = -1;
 
     StoreStateMachine(MemoryStore store, LeadershipSink leadership) {
         this.store = store;
         this.leadership = leadership;
+    }
+
+    void setMembershipSink(MembershipSink sink) {
+        this.membership = sink;
     }
 
     /** Why the last snapshot could not be loaded (one line), or null. */
@@ -112,29 +125,8 @@ final class StoreStateMachine extends BaseStateMachine {
         }
         File file = info.getFile().getPath().toFile();
         try {
-            MD5Hash expected = info.getFile().getFileDigest();
-            if (expected != null) {
-                MD5Hash actual = MD5FileUtil.computeMd5ForFile(file);
-                if (!expected.equals(actual)) {
-                    throw new IOException("its MD5 " + actual + " does not match the saved " + expected);
-                }
-            }
-            StoreSnapshot snapshot;
-            try (InputStream in = new BufferedInputStream(Files.newInputStream(file.toPath()), 1 << 16)) {
-                CodedInputStream cis = CodedInputStream.newInstance(in);
-                cis.setSizeLimit(Integer.MAX_VALUE);
-                snapshot = StoreSnapshot.parseFrom(cis);
-            }
-            if (snapshot.getIndex() != info.getIndex() || snapshot.getTerm() != info.getTerm()) {
-                throw new IOException("it holds index " + snapshot.getIndex() + " term " + snapshot.getTerm()
-                        + " but its name says index " + info.getIndex() + " term " + info.getTerm());
-            }
-            List<StoreObject> objects = snapshot.getObjectsList();
-            for (StoreObject o : objects) {
-                if (o.getObjectCase() == StoreObject.ObjectCase.OBJECT_NOT_SET) {
-                    throw new IOException("it holds an empty object");
-                }
-            }
+            List<StoreObject> objects = readSnapshot(file, info.getFile().getFileDigest(), info.getTerm(),
+                    info.getIndex());
             store.reset(info.getTerm(), info.getIndex(), objects);
             setLastAppliedTermIndex(TermIndex.valueOf(info.getTerm(), info.getIndex()));
             LOG.info("loaded store snapshot {} ({} objects at index {})", file, objects.size(), info.getIndex());
@@ -143,6 +135,36 @@ final class StoreStateMachine extends BaseStateMachine {
                     + "); restore the state dir from a backup or remove it to start a new cluster";
             throw new IOException(loadFailure, e);
         }
+    }
+
+    /**
+     * Reads one snapshot file: checks its MD5 (when {@code expected} is given), that it holds
+     * the index and term its name says, and that no object is empty.
+     */
+    static List<StoreObject> readSnapshot(File file, MD5Hash expected, long term, long index) throws IOException {
+        if (expected != null) {
+            MD5Hash actual = MD5FileUtil.computeMd5ForFile(file);
+            if (!expected.equals(actual)) {
+                throw new IOException("its MD5 " + actual + " does not match the saved " + expected);
+            }
+        }
+        StoreSnapshot snapshot;
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(file.toPath()), 1 << 16)) {
+            CodedInputStream cis = CodedInputStream.newInstance(in);
+            cis.setSizeLimit(Integer.MAX_VALUE);
+            snapshot = StoreSnapshot.parseFrom(cis);
+        }
+        if (snapshot.getIndex() != index || snapshot.getTerm() != term) {
+            throw new IOException("it holds index " + snapshot.getIndex() + " term " + snapshot.getTerm()
+                    + " but its name says index " + index + " term " + term);
+        }
+        List<StoreObject> objects = snapshot.getObjectsList();
+        for (StoreObject o : objects) {
+            if (o.getObjectCase() == StoreObject.ObjectCase.OBJECT_NOT_SET) {
+                throw new IOException("it holds an empty object");
+            }
+        }
+        return objects;
     }
 
     // ------------------------------------------------------------------ transactions
@@ -180,9 +202,20 @@ final class StoreStateMachine extends BaseStateMachine {
         return CompletableFuture.completedFuture(Message.valueOf(UnsafeByteOperations.unsafeWrap(result.encode())));
     }
 
+    /**
+     * A log entry that is not a transaction: a configuration entry (told first through
+     * {@link #notifyConfigurationChanged}) advances the store's index as before; the
+     * leader's commit-index entries (Ratis log metadata, see design/raft.md) only advance
+     * Ratis' applied index, so {@code ReadTx.index()} moves with transactions and
+     * configuration changes only, whether the group logs its commit index or not.
+     */
     @Override
     public void notifyTermIndexUpdated(long term, long index) {
-        store.advance(term, index, () -> updateLastAppliedTermIndex(term, index));
+        if (index == lastConfigurationIndex) {
+            store.advance(term, index, () -> updateLastAppliedTermIndex(term, index));
+        } else {
+            updateLastAppliedTermIndex(term, index);
+        }
     }
 
     private static StoreTransaction parseOrNull(LogEntryProto entry) {
@@ -210,6 +243,18 @@ final class StoreStateMachine extends BaseStateMachine {
             return RaftLog.INVALID_LOG_INDEX;
         }
         File file = storage.getSnapshotFile(dump.term(), dump.index());
+        MD5Hash md5 = writeSnapshot(file, dump);
+        storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5),
+                dump.term(), dump.index()));
+        LOG.info("took store snapshot {} ({} objects at index {})", file.getName(), dump.objects().size(), dump.index());
+        return dump.index();
+    }
+
+    /**
+     * Writes {@code dump} as one {@link StoreSnapshot} (object by object, through a temp
+     * file, fsync and rename) and its MD5 file next to it; returns the MD5.
+     */
+    static MD5Hash writeSnapshot(File file, MemoryStore.Dump dump) throws IOException {
         AtomicFileOutputStream out = new AtomicFileOutputStream(file);
         try {
             // the wire form of one StoreSnapshot, written object by object
@@ -225,11 +270,19 @@ final class StoreStateMachine extends BaseStateMachine {
             out.abort();
             throw e;
         }
-        MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
-        storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5),
-                dump.term(), dump.index()));
-        LOG.info("took store snapshot {} ({} objects at index {})", file.getName(), dump.objects().size(), dump.index());
-        return dump.index();
+        return MD5FileUtil.computeAndSaveMd5ForFile(file);
+    }
+
+    // ------------------------------------------------------------------ membership
+
+    @Override
+    public void notifyConfigurationChanged(long term, long index, RaftConfigurationProto newConf) {
+        lastConfigurationIndex = index;
+        LOG.info("raft configuration at index {} (term {}): members {}{}", index, term,
+                newConf.getPeersList().stream().map(p -> p.getId().toStringUtf8() + "@" + p.getAddress()).toList(),
+                newConf.getOldPeersCount() == 0 ? "" : " (joint with the old members "
+                        + newConf.getOldPeersList().stream().map(p -> p.getId().toStringUtf8()).toList() + ")");
+        membership.configurationApplied(newConf);
     }
 
     // ------------------------------------------------------------------ leadership

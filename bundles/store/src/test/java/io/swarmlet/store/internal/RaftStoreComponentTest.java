@@ -8,14 +8,17 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.swarmlet.api.node.DaemonState;
-import io.swarmlet.api.node.LocalNode;
+import io.swarmlet.api.security.NodeCredentials;
 import io.swarmlet.api.store.Kind;
 import io.swarmlet.api.store.LeadershipListener;
+import io.swarmlet.api.store.RaftMembership;
 import io.swarmlet.api.store.Store;
+import io.swarmlet.api.types.NodeRole;
 import java.lang.reflect.Field;
 import java.lang.reflect.Proxy;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Dictionary;
@@ -23,9 +26,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceReference;
 import org.osgi.framework.ServiceRegistration;
 
 /** The DS component's glue, with a BundleContext that only records registrations. */
@@ -37,9 +42,29 @@ class RaftStoreComponentTest {
     /** Registered services: the object and its properties, until unregistered. */
     private final Map<Object, Dictionary<String, ?>> registered = new ConcurrentHashMap<>();
 
+    /** The swarmlet.role property of this node's NodeCredentials service; null: no such service. */
+    private volatile String credentialsRole = "manager";
+
+    private final Map<String, String> frameworkProperties = new ConcurrentHashMap<>();
+
     private BundleContext context() {
         return (BundleContext) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {BundleContext.class},
                 (proxy, method, args) -> {
+                    if (method.getName().equals("getProperty")) {
+                        return frameworkProperties.get((String) args[0]);
+                    }
+                    if (method.getName().equals("getServiceReferences") && args[0] instanceof String clazz
+                            && clazz.equals(NodeCredentials.class.getName())) {
+                        String role = credentialsRole;
+                        if (role == null) {
+                            return null;
+                        }
+                        ServiceReference<?> ref = (ServiceReference<?>) Proxy.newProxyInstance(
+                                getClass().getClassLoader(), new Class<?>[] {ServiceReference.class},
+                                (p, m, a) -> m.getName().equals("getProperty") && NodeCredentials.ROLE.equals(a[0])
+                                        ? role : null);
+                        return new ServiceReference<?>[] {ref};
+                    }
                     if (method.getName().equals("registerService")) {
                         Object service = args[1];
                         @SuppressWarnings("unchecked")
@@ -65,11 +90,16 @@ class RaftStoreComponentTest {
                 });
     }
 
-    private static RaftStore component(LocalNode node) throws Exception {
+    private static RaftStore component(TestSupport.TestNode node) throws Exception {
         RaftStore c = new RaftStore();
         Field f = RaftStore.class.getDeclaredField("node");
         f.setAccessible(true);
         f.set(c, node);
+        TestCerts.Identity id = TestCerts.issue(TestCerts.newCa("root"), node.nodeId(), node.clusterId(),
+                NodeRole.MANAGER);
+        Field creds = RaftStore.class.getDeclaredField("credentials");
+        creds.setAccessible(true);
+        creds.set(c, TestCerts.credentials(id, node.nodeId(), node.clusterId()));
         return c;
     }
 
@@ -79,7 +109,8 @@ class RaftStoreComponentTest {
 
     @Test
     void registersTheStoreOnceLeaderAndUnregistersOnDeactivate() throws Exception {
-        RaftStore c = component(node(stateDir, freePort()));
+        TestSupport.TestNode node = node(stateDir, freePort());
+        RaftStore c = component(node);
         List<Boolean> told = new CopyOnWriteArrayList<>();
         LeadershipListener listener = told::add;
         c.addLeadershipListener(listener);
@@ -90,8 +121,12 @@ class RaftStoreComponentTest {
         store.update(tx -> tx.create(Kind.TASK, TestSupport.task("t1", "s")));
         assertTrue(store.view(r -> r.get(Kind.TASK, "t1")).isPresent());
         await("leadership told", Duration.ofSeconds(10), () -> told.contains(true));
+        RaftMembership membership = (RaftMembership) registered.keySet().stream()
+                .filter(o -> o instanceof RaftMembership).findFirst().orElseThrow();
+        assertEquals(List.of(new RaftMembership.Member(node.nodeId(), node.raftAddr(), true, true)),
+                membership.members());
 
-        c.deactivate();
+        c.deactivate(BUNDLE_STOPPED);
         assertTrue(registered.isEmpty(), "nothing left registered");
         assertFalse(store.isLeader());
         await("leadership loss told", Duration.ofSeconds(10), () -> told.equals(List.of(false, true, false)));
@@ -110,8 +145,83 @@ class RaftStoreComponentTest {
             assertTrue(message.startsWith("raft address 127.0.0.1:" + taken.getLocalPort() + " is already in use"),
                     message);
             assertEquals(1, registered.size(), "no Store service");
-            c.deactivate();
+            c.deactivate(BUNDLE_STOPPED);
             assertTrue(registered.isEmpty());
         }
+    }
+
+    private static final int BUNDLE_STOPPED = 6; // ComponentConstants.DEACTIVATION_REASON_BUNDLE_STOPPED
+
+    private Path groupDir(TestSupport.TestNode node) {
+        return stateDir.resolve("raft").resolve(ReplicatedStore.groupId(node.clusterId()).toString());
+    }
+
+    private static long oldDirs(Path stateDir) throws Exception {
+        try (Stream<Path> s = Files.list(stateDir)) {
+            return s.filter(p -> p.getFileName().toString().startsWith("raft-old-")).count();
+        }
+    }
+
+    @Test
+    void demotionDiscardsTheRaftStateButOtherStopsKeepIt() throws Exception {
+        TestSupport.TestNode node = node(stateDir, freePort());
+        RaftStore c = component(node);
+        c.activate(context(), config());
+        await("the Store service", Duration.ofSeconds(60), () -> registeredStore() != null);
+        registeredStore().update(tx -> tx.create(Kind.TASK, TestSupport.task("t1", "s")));
+
+        // the ca bundle went away (its service is gone): a reference is lost, the state stays
+        credentialsRole = null;
+        c.deactivate(RaftStore.DEACTIVATION_REASON_REFERENCE);
+        assertTrue(Files.isDirectory(groupDir(node)));
+        assertEquals(0, oldDirs(stateDir));
+
+        // started again, then demoted: the credentials now say worker
+        credentialsRole = "manager";
+        RaftStore again = component(node);
+        again.activate(context(), config());
+        await("the Store service", Duration.ofSeconds(60), () -> registeredStore() != null);
+        assertTrue(registeredStore().view(r -> r.get(Kind.TASK, "t1")).isPresent());
+        credentialsRole = "worker";
+        again.deactivate(RaftStore.DEACTIVATION_REASON_REFERENCE);
+        assertTrue(registered.isEmpty());
+        assertFalse(Files.exists(groupDir(node)), "the raft state is moved away");
+        assertEquals(1, oldDirs(stateDir));
+    }
+
+    @Test
+    void withTheForceNewClusterPropertyAManagerOfALostGroupStartsAloneWithItsData() throws Exception {
+        // a group of two managers that wrote something, then lost its second manager for good
+        TestSupport.TestNode node = node(stateDir, freePort());
+        ReplicatedStore first = new ReplicatedStore(node, TestSupport.config(), null);
+        TestSupport.TestNode second = new TestSupport.TestNode("node0000000000000000000002", node.clusterId(),
+                stateDir.resolveSibling(stateDir.getFileName() + "-second"), "127.0.0.1:" + freePort());
+        ReplicatedStore other = new ReplicatedStore(second, TestSupport.config(), null);
+        try {
+            first.start();
+            RaftDirs.writeJoinRequest(second.stateDir(), Map.of(node.nodeId(), node.raftAddr()));
+            other.start();
+            other.update(tx -> tx.create(Kind.TASK, TestSupport.task("t1", "s")));
+            await("t1 on the first manager", Duration.ofSeconds(10),
+                    () -> first.view(r -> r.get(Kind.TASK, "t1")).isPresent());
+        } finally {
+            Thread t = new Thread(other::close);
+            t.start();
+            first.close();
+            t.join();
+        }
+
+        frameworkProperties.put(RaftStore.FORCE_NEW_CLUSTER, "true");
+        RaftStore c = component(node);
+        c.activate(context(), config());
+        await("the Store service", Duration.ofSeconds(60), () -> registeredStore() != null);
+        Store store = registeredStore();
+        assertTrue(store.isLeader());
+        assertTrue(store.view(r -> r.get(Kind.TASK, "t1")).isPresent());
+        RaftMembership membership = (RaftMembership) registered.keySet().stream()
+                .filter(o -> o instanceof RaftMembership).findFirst().orElseThrow();
+        assertEquals(List.of(node.nodeId()), membership.members().stream().map(RaftMembership.Member::nodeId).toList());
+        store.update(tx -> tx.create(Kind.TASK, TestSupport.task("t2", "s")));
+        c.deactivate(BUNDLE_STOPPED);
     }
 }

@@ -120,7 +120,8 @@ class ReplicatedStoreTest {
         assertEquals(Reason.SEQUENCE_CONFLICT, e.reason());
         assertEquals(1L, (long) store.view(r -> r.get(Kind.SERVICE, "s1").orElseThrow().getSpecVersion()));
 
-        // malformed transactions are refused by startTransaction, before they are logged
+        // malformed transactions are refused by startTransaction, before they are logged (the
+        // store's index does not count the leader's commit-index entries: it stays where it is)
         long index = idx(store);
         StoreException invalid = assertThrows(StoreException.class,
                 () -> store.commit(StoreTransaction.newBuilder().setProposedAt(1).build()));
@@ -222,7 +223,8 @@ class ReplicatedStoreTest {
     @Test
     void closeLeavesNoThreadBehind() throws Exception {
         Set<Thread> before = Thread.getAllStackTraces().keySet();
-        ReplicatedStore store = start(config(), null);
+        // through the raft client, which schedules its request timeouts on Ratis' shared timers
+        ReplicatedStore store = start(config().withLocalSubmit(false), null);
         store.update(tx -> tx.create(Kind.SERVICE, service("s1", "web")));
         store.close();
         awaitNoLeftovers(before, true);
