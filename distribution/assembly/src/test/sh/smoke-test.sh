@@ -58,9 +58,15 @@ run "$swarmletd" --no-such-flag
     || fail "an unknown flag must be a usage error, exit 2 (rc $rc)"
 ok
 run "$swarmletd" --state-dir "$tmp/state" --join-addr 10.0.0.1:4242
-[ "$rc" = 1 ] && [ "$(cat "$tmp/err")" = "swarmletd: error: joining an existing cluster (--join-addr/--join-token) is not yet supported by this build; start without them to create a new cluster" ] \
-    || fail "--join-addr must be refused with exit 1 (rc $rc)"
+[ "$rc" = 1 ] && grep -q "^swarmletd: error: --join-addr needs --join-token" "$tmp/err" \
+    || fail "--join-addr without --join-token must be refused with exit 1 (rc $rc)"
 [ ! -e "$tmp/state" ] || fail "--join-addr must be refused before touching the state dir"
+ok
+token="SWMTKN-1-$(printf '0%.0s' $(seq 50))-$(printf 'a%.0s' $(seq 25))"
+run "$swarmletd" --state-dir "$tmp/state" --listen-remote-api 127.0.0.1:0 --join-addr 127.0.0.1:1 --join-token "$token"
+[ "$rc" = 1 ] && grep -q "^swarmletd: error: cannot join the cluster at 127.0.0.1:1: cannot reach the manager" "$tmp/err" \
+    || fail "a join with no manager there must fail with exit 1 (rc $rc)"
+[ ! -e "$tmp/state" ] || fail "a failed join must write nothing to the state dir"
 ok
 touch "$tmp/a-file"
 run "$swarmletd" --state-dir "$tmp/a-file"

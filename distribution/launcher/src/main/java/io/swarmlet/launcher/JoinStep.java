@@ -59,8 +59,11 @@ final class JoinStep {
         in.put("timeout", "PT20S");
         Thread current = Thread.currentThread();
         ClassLoader previous = current.getContextClassLoader();
-        try (URLClassLoader loader = new URLClassLoader("swarmlet-join", urls.toArray(new URL[0]),
-                JoinStep.class.getClassLoader())) {
+        // not closed: the join client's event loop threads finish shutting down in the background
+        // and still load classes from it; it is a few jars, once per daemon
+        URLClassLoader loader = new URLClassLoader("swarmlet-join", urls.toArray(new URL[0]),
+                JoinStep.class.getClassLoader());
+        try {
             current.setContextClassLoader(loader);
             Function<Map<String, String>, Map<String, String>> join =
                     (Function<Map<String, String>, Map<String, String>>) loader.loadClass(ENTRY)
@@ -68,7 +71,7 @@ final class JoinStep {
             Map<String, String> out = join.apply(in);
             return new Joined(out.get("node.id"), out.get("cluster.id"), out.get("role"), out.get("key.pem"),
                     out.get("cert.pem"), out.get("root.pem"), out.get("root.key.pem"), out.getOrDefault("managers", ""));
-        } catch (ReflectiveOperationException | LinkageError | IOException e) {
+        } catch (ReflectiveOperationException | LinkageError e) {
             throw new StartupException("cannot run the join client from " + bundles + ": " + Daemon.oneLine(e), e);
         } catch (RuntimeException e) {
             // the join client's one-line reason (wrong token, CA digest mismatch, unreachable manager)
