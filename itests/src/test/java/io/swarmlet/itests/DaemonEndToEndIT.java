@@ -117,8 +117,12 @@ class DaemonEndToEndIT {
         Dist.Result join = Dist.run(List.of(Dist.HOME.resolve("bin/swarmletd").toString(), "--state-dir", state.toString(),
                 "--join-addr", "127.0.0.1:4242", "--join-token", "SWMTKN-1-x-y"));
         assertEquals(1, join.exit(), join.toString());
-        assertTrue((join.out() + join.err()).contains("not yet supported"), join.toString());
-        assertFalse(Files.exists(state.resolve("raft")), "a refused start wrote raft state");
+        assertTrue(join.err().trim().startsWith("swarmletd: error: cannot join the cluster at 127.0.0.1:4242: invalid join token format"),
+                join.toString());
+        assertEquals(1, join.err().trim().lines().count(), "one line: " + join);
+        try (var inState = Files.list(state)) {
+            assertEquals(List.of(), inState.toList(), "a refused join wrote to the state dir");
+        }
 
         Dist.Result noDaemon = Dist.cli(state.resolve("none.sock"), "node", "ls");
         assertEquals(1, noDaemon.exit(), noDaemon.toString());
