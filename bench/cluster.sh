@@ -15,7 +15,7 @@ now_ms() { date +%s%3N; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 root=$(mktemp -d /tmp/swl-cluster-bench-XXXX)
-declare -A REMOTE RAFT PID
+declare -A REMOTE RAFT PID STARTS
 cleanup() {
   for n in "${!PID[@]}"; do kill "${PID[$n]}" 2>/dev/null || true; done
   sleep 2
@@ -26,15 +26,18 @@ trap cleanup EXIT
 start() { # name [flags...]
   local n=$1; shift
   [ -n "${REMOTE[$n]:-}" ] || { REMOTE[$n]=127.0.0.1:$(free_port); RAFT[$n]=127.0.0.1:$(free_port); }
+  STARTS[$n]=$(( ${STARTS[$n]:-0} + 1 ))
+  # a fresh output file per start: "ready" must be this start's
   "$DIST/bin/swarmletd" --state-dir "$root/$n" --listen-control-api "$root/$n.sock" \
      --listen-remote-api "${REMOTE[$n]}" --listen-raft-api "${RAFT[$n]}" --hostname "$n" "$@" \
-     >> "$root/$n.out" 2>&1 < /dev/null &
+     > "$root/$n.out.${STARTS[$n]}" 2>&1 < /dev/null &
   PID[$n]=$!
 }
 await_ready() { # name
   local deadline=$(( $(now_ms) + 90000 ))
-  until grep -q "swarmletd: ready" "$root/$1.out" 2>/dev/null && [ -S "$root/$1.sock" ]; do
-    kill -0 "${PID[$1]}" 2>/dev/null || { cat "$root/$1.out" >&2; exit 1; }
+  local out="$root/$1.out.${STARTS[$1]}"
+  until grep -q "swarmletd: ready" "$out" 2>/dev/null && [ -S "$root/$1.sock" ]; do
+    kill -0 "${PID[$1]}" 2>/dev/null || { cat "$out" >&2; exit 1; }
     [ "$(now_ms)" -lt "$deadline" ] || { echo "$1 not ready" >&2; exit 1; }
     sleep 0.1
   done
@@ -50,9 +53,11 @@ await_reachable() { # on name
     sleep 0.2
   done
 }
-write_until_ok() { # via: ms until a write through it is accepted
-  local t0=$1 via=$2 i=0
-  until sw "$via" node update --label-add "bench=$i" "$via" >/dev/null 2>&1; do i=$((i+1)); sleep 0.05; done
+write_until_ok() { # t0 via: ms until a write through it is accepted (refusals logged in failover.log)
+  local t0=$1 via=$2 i=0 out
+  until out=$(sw "$via" node update --label-add "bench=$i" "$via" 2>&1); do
+    echo "$(( $(now_ms) - t0 )) ms via $via: $out" >> "$root/failover.log"; i=$((i+1)); sleep 0.05
+  done
   echo $(( $(now_ms) - t0 ))
 }
 running_except() { # service node-id: running containers of the service not on that node
@@ -88,6 +93,8 @@ for r in 1 2 3 4 5; do
   wait "${PID[$L]}" 2>/dev/null || true
   start "$L"; await_ready "$L"; await_reachable "$other" "$L"
 done
+
+[ "${BENCH_FAILOVER_ONLY:-}" = 1 ] && { printf '%s\n' "${failover[@]}"; cat "$root/failover.log" 2>/dev/null; exit 0; }
 
 # ---------------------------------------------------------------- 2. worker kill
 L=$(leader m1 2>/dev/null || leader m2)

@@ -102,7 +102,7 @@ public class ControlServer {
     @Activate
     void activate(BundleContext context) {
         this.context = context;
-        this.worker = new WorkerControlApi(local, context.getBundle().getVersion().toString());
+        this.worker = new WorkerControlApi(local, context.getBundle().getVersion().toString(), () -> !worker());
         try {
             Transports.Listener l = Transports.serveUnix(local.controlSocket(), "swarmlet-control",
                     List.of(new ControlGrpcService(this::current, () -> membership,

@@ -18,16 +18,24 @@ final class WorkerControlApi implements ControlApi {
     static final String NOT_A_MANAGER = "This node is not a swarm manager. Worker nodes can't be used to view or modify"
             + " cluster state. Please run this command on a manager node or promote the current node to a manager.";
 
+    /** A manager whose store is not up yet (starting, catching up with the leader). */
+    static final String STORE_STARTING = "This manager's store is not ready yet (it is starting, or catching up with"
+            + " the raft leader); try again in a moment. If it stays so, see the daemon log.";
+
     private final LocalNode local;
     private final String version;
+    private final java.util.function.BooleanSupplier manager;
 
-    WorkerControlApi(LocalNode local, String version) {
+    WorkerControlApi(LocalNode local, String version, java.util.function.BooleanSupplier manager) {
         this.local = local;
         this.version = version;
+        this.manager = manager;
     }
 
-    private static ControlException refused() {
-        return new ControlException(ControlException.Code.FAILED_PRECONDITION, NOT_A_MANAGER);
+    private ControlException refused() {
+        return manager.getAsBoolean()
+                ? new ControlException(ControlException.Code.UNAVAILABLE, STORE_STARTING)
+                : new ControlException(ControlException.Code.FAILED_PRECONDITION, NOT_A_MANAGER);
     }
 
     @Override

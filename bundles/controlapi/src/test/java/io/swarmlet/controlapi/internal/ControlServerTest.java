@@ -210,8 +210,10 @@ class ControlServerTest {
         ControlServer s = server(true);
         s.activate(context());
         assertTrue(registered.isEmpty(), "no ready before the store: " + registered);
-        // the socket is served meanwhile, with worker answers
+        // the socket is served meanwhile: Version, and "not ready yet" (not "not a manager") for the rest
         assertEquals("1.2.3", client().version(VersionRequest.getDefaultInstance()).getVersion());
+        assertRefused(ControlException.Code.UNAVAILABLE, WorkerControlApi.STORE_STARTING,
+                () -> client().listNodes(ListNodesRequest.getDefaultInstance()));
 
         s.bindApi(managerApi());
         assertEquals(DaemonState.READY, onlyRegistration().get(DaemonState.STATE));
