@@ -17,11 +17,34 @@ final class OwnedLoopChannel extends ManagedChannel {
         this.loop = loop;
     }
 
+    /**
+     * Calls already started go on to their end (the event loop runs their I/O
+     * and deadline timers): the loop is released only once the channel has
+     * terminated, from a short-lived daemon thread.
+     */
     @Override
     public ManagedChannel shutdown() {
         delegate.shutdown();
-        loop.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+        releaseLoopWhenTerminated();
         return this;
+    }
+
+    private void releaseLoopWhenTerminated() {
+        Thread t = new Thread(() -> {
+            try {
+                // the longest call here is a long poll (30 s) plus its slack
+                if (!delegate.awaitTermination(60, TimeUnit.SECONDS)) {
+                    delegate.shutdownNow();
+                    delegate.awaitTermination(5, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                loop.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            }
+        }, "swarmlet-channel-close");
+        t.setDaemon(true);
+        t.start();
     }
 
     @Override
@@ -32,8 +55,8 @@ final class OwnedLoopChannel extends ManagedChannel {
 
     @Override
     public ManagedChannel shutdownNow() {
-        delegate.shutdownNow();
-        loop.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+        delegate.shutdownNow(); // cancels the calls: the channel terminates at once
+        releaseLoopWhenTerminated();
         return this;
     }
 
