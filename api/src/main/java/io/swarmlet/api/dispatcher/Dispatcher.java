@@ -1,6 +1,9 @@
 package io.swarmlet.api.dispatcher;
 
+import io.swarmlet.api.types.MeshRoutes;
+import io.swarmlet.api.types.MeshStatus;
 import io.swarmlet.api.types.NodeDescription;
+import java.time.Duration;
 import io.swarmlet.spi.executor.LogSource;
 import java.util.function.Consumer;
 
@@ -27,4 +30,25 @@ public interface Dispatcher {
      */
     void logs(String nodeId, String taskId, int tail, boolean follow, Consumer<LogSource.LogLine> sink)
             throws InterruptedException;
+
+    /**
+     * The routing mesh's table: every ingress-published port with the RUNNING
+     * tasks it leads to (tasks whose desired state is past RUNNING are left out
+     * at once, before their agent stops them). Returns as soon as the table's
+     * version differs from {@code afterVersion} (0 = none yet), or null after
+     * {@code timeout}. Every node's mesh calls it; no session is needed.
+     *
+     * @since 1.2
+     */
+    default MeshRoutes meshRoutes(long afterVersion, Duration timeout) throws InterruptedException {
+        throw new UnsupportedOperationException("this dispatcher does not serve the routing mesh");
+    }
+
+    /**
+     * Records what a node's routing mesh counted and which ports it could not
+     * take ({@code node.mesh} in the store, written in batches).
+     *
+     * @since 1.2
+     */
+    default void reportMesh(String nodeId, MeshStatus status) {}
 }

@@ -360,6 +360,7 @@ public final class ServiceCommands extends CliCommand.Group {
             List<Task> tasks = new ArrayList<>(tasks(api, new ArrayList<>(serviceNames.keySet())));
             List<Node> nodes = api.listNodes(ListNodesRequest.getDefaultInstance()).getNodesList();
             tasks.removeIf(taskFilter(api, byKey, nodes, serviceNames).negate());
+            tasks.replaceAll(t -> withMeshError(t, nodes));
             List<TaskRow> rows = rows(tasks, serviceNames, hostnames(nodes), fmt.is(Format.Kind.TABLE));
             if (quiet) {
                 rows.forEach(r -> out().println(r.task().getId()));
@@ -367,6 +368,30 @@ public final class ServiceCommands extends CliCommand.Group {
                 fmt.print(out(), rows, taskFields(trunc, root().clock.millis()), TaskRow::task);
             }
             return found.finish();
+        }
+
+        /**
+         * A running task on a node whose routing mesh could not take one of the
+         * service's published ports shows why in its ERROR column (the task runs;
+         * that node just does not answer the port).
+         */
+        static Task withMeshError(Task t, List<Node> nodes) {
+            if (t.getStatus().getState() != TaskState.RUNNING || !t.getStatus().getErr().isEmpty()) {
+                return t;
+            }
+            for (Node n : nodes) {
+                if (!n.getId().equals(t.getNodeId())) {
+                    continue;
+                }
+                for (io.swarmlet.api.types.MeshPortStats m : n.getMesh().getPortsList()) {
+                    if (m.getServiceId().equals(t.getServiceId()) && !m.getListenError().isEmpty()) {
+                        String err = "port " + m.getPublishedPort() + "/" + m.getProtocol().name().toLowerCase(Locale.ROOT)
+                                + " unavailable on this node: " + m.getListenError();
+                        return t.toBuilder().setStatus(t.getStatus().toBuilder().setErr(err)).build();
+                    }
+                }
+            }
+            return t;
         }
 
         private Predicate<Task> taskFilter(ControlApi api, Map<String, List<String>> byKey, List<Node> nodes,

@@ -64,6 +64,11 @@ final class ServiceCreateCommand extends CliCommand {
             description = "Publish a port as a node port: [PUBLISHED:]TARGET[/PROTOCOL] or mode=ingress|host,published=N,target=N,protocol=tcp|udp.")
     List<String> publish = new ArrayList<>();
 
+    @Option(names = "--lb-strategy", paramLabel = "string",
+            description = "Routing mesh balancing strategy for the published ports: round-robin, least-connections,"
+                    + " power-of-two, source-hash, or a plugin's (default: the cluster's, round-robin).")
+    String lbStrategy;
+
     @Parameters(paramLabel = "IMAGE [COMMAND] [ARG...]", arity = "0..*",
             description = "The image to run, then the command and its arguments (with --image: only the command).")
     List<String> positional = new ArrayList<>();
@@ -167,6 +172,9 @@ final class ServiceCreateCommand extends CliCommand {
         }
         for (String p : publish) {
             b.getEndpointBuilder().addAllPorts(ports("--publish", p));
+        }
+        if (lbStrategy != null) {
+            b.getEndpointBuilder().setLbStrategy(lbStrategy.trim());
         }
         flags.apply(b);
         return b.build();

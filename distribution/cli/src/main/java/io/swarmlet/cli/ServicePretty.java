@@ -2,6 +2,7 @@ package io.swarmlet.cli;
 
 import io.swarmlet.api.types.ContainerSpec;
 import io.swarmlet.api.types.HealthConfig;
+import io.swarmlet.api.types.MeshPortStats;
 import io.swarmlet.api.types.Mount;
 import io.swarmlet.api.types.NetworkAttachmentConfig;
 import io.swarmlet.api.types.PlacementPreference;
@@ -136,6 +137,20 @@ final class ServicePretty {
                 l.add("  Protocol = " + Services.protocol(p));
                 l.add("  TargetPort = " + p.getTargetPort());
                 l.add("  PublishMode = " + p.getPublishMode().name().toLowerCase(Locale.ROOT));
+            }
+        }
+        if (s.getEndpoint().getMeshStatsCount() > 0) {
+            String lb = spec.getEndpoint().getLbStrategy();
+            l.add("Routing Mesh:	" + (lb.isEmpty() ? "cluster default strategy" : lb));
+            for (MeshPortStats m : s.getEndpoint().getMeshStatsList()) {
+                l.add(" Port " + m.getPublishedPort() + "/" + m.getProtocol().name().toLowerCase(Locale.ROOT) + ":");
+                l.add("  Connections = " + m.getConnectionsTotal() + " (" + m.getConnectionsActive() + " active)");
+                l.add("  Bytes In = " + m.getBytesIn());
+                l.add("  Bytes Out = " + m.getBytesOut());
+                l.add("  Backend Errors = " + m.getBackendErrors());
+                if (!m.getListenError().isEmpty()) {
+                    l.add("  Unavailable = " + m.getListenError());
+                }
             }
         }
         if (c.hasHealthcheck()) {

@@ -82,6 +82,10 @@ final class ServiceUpdateCommand extends CliCommand {
     @Option(names = "--publish-rm", paramLabel = "port", description = "Remove a published port by its target port.")
     List<String> publishRm = new ArrayList<>();
 
+    @Option(names = "--lb-strategy", paramLabel = "string",
+            description = "Routing mesh balancing strategy (\"\" = the cluster's default).")
+    String lbStrategy;
+
     @Option(names = "--mount-add", paramLabel = "mount", converter = FlagValues.MountSpec.class,
             description = "Add or update a mount on a service.")
     List<Mount> mountAdd = new ArrayList<>();
@@ -200,6 +204,9 @@ final class ServiceUpdateCommand extends CliCommand {
         if (!portsToAdd.isEmpty() || !portsToRemove.isEmpty()) {
             EndpointSpec.Builder e = b.getEndpointBuilder();
             e.clearPorts().addAllPorts(editPorts(current.getEndpoint().getPortsList(), portsToAdd, portsToRemove));
+        }
+        if (lbStrategy != null) {
+            b.getEndpointBuilder().setLbStrategy(lbStrategy.trim());
         }
         if (flags.replicas != null) {
             switch (current.getModeCase()) {

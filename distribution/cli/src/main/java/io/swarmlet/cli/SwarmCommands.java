@@ -18,7 +18,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "swarm",
         description = "Manage the swarm.",
         synopsisSubcommandLabel = "COMMAND",
-        subcommands = {SwarmCommands.JoinToken.class, SwarmCommands.Leave.class})
+        subcommands = {SwarmCommands.JoinToken.class, SwarmCommands.Update.class, SwarmCommands.Leave.class})
 public final class SwarmCommands extends CliCommand.Group {
 
     /** swarmletd's default remote API port, for when no manager address is known. */
@@ -117,6 +117,52 @@ public final class SwarmCommands extends CliCommand.Group {
             out().println("    swarmletd --join-addr " + addr + " --join-token " + token);
             out().println();
             out().println(STATE_DIR_HINT);
+            return Main.EXIT_OK;
+        }
+    }
+
+    @Command(name = "update", description = "Update the swarm's settings.")
+    static final class Update extends CliCommand {
+        @Option(names = "--task-history-limit", paramLabel = "int", description = "Task history retention limit.")
+        Long taskHistoryLimit;
+
+        @Option(names = "--dispatcher-heartbeat", paramLabel = "duration", converter = FlagValues.Duration.class,
+                description = "Dispatcher heartbeat period (ns|us|ms|s|m|h).")
+        Long dispatcherHeartbeatMs;
+
+        @Option(names = "--cert-expiry", paramLabel = "duration", converter = FlagValues.Duration.class,
+                description = "Validity period for node certificates (ns|us|ms|s|m|h).")
+        Long certExpiryMs;
+
+        @Option(names = "--default-lb-strategy", paramLabel = "string",
+                description = "Routing mesh balancing strategy of services that name none (round-robin, least-connections,"
+                        + " power-of-two, source-hash, or a plugin's).")
+        String defaultLbStrategy;
+
+        @Override
+        public Integer call() {
+            if (taskHistoryLimit == null && dispatcherHeartbeatMs == null && certExpiryMs == null && defaultLbStrategy == null) {
+                throw usage("nothing to update: give at least one flag (see swarmlet swarm update --help)");
+            }
+            ControlApi api = api();
+            VersionResponse v = api.version(VersionRequest.getDefaultInstance());
+            Cluster cluster = ClusterCommands.get(api, v.getClusterId().isEmpty() ? "default" : v.getClusterId());
+            io.swarmlet.api.types.ClusterSpec.Builder spec = cluster.getSpec().toBuilder();
+            if (taskHistoryLimit != null) {
+                spec.getOrchestrationBuilder().setTaskHistoryRetentionLimit(taskHistoryLimit);
+            }
+            if (dispatcherHeartbeatMs != null) {
+                spec.getDispatcherBuilder().setHeartbeatPeriodMs(dispatcherHeartbeatMs);
+            }
+            if (certExpiryMs != null) {
+                spec.getCaConfigBuilder().setNodeCertExpiryMs(certExpiryMs);
+            }
+            if (defaultLbStrategy != null) {
+                spec.getMeshBuilder().setDefaultLbStrategy(defaultLbStrategy.trim());
+            }
+            api.updateCluster(UpdateClusterRequest.newBuilder().setId(cluster.getId())
+                    .setVersion(cluster.getMeta().getVersion()).setSpec(spec).build());
+            out().println("Swarm updated.");
             return Main.EXIT_OK;
         }
     }

@@ -304,6 +304,11 @@ public class ControlApiImpl implements ControlApi {
         if (spec.getDispatcher().getHeartbeatPeriodMs() < 0) {
             throw ControlException.invalid("dispatcher heartbeat period must not be negative");
         }
+        String lb = spec.getMesh().getDefaultLbStrategy();
+        if (!lb.isEmpty() && !lb.matches("[a-z0-9][a-z0-9._-]{0,62}")) {
+            throw ControlException.invalid("invalid default load balancing strategy \"" + lb
+                    + "\": lower-case letters, digits, '.', '_' and '-' (round-robin, least-connections, power-of-two, source-hash)");
+        }
         AtomicReference<String> id = new AtomicReference<>();
         write(tx -> {
             Cluster current = Resolver.resolve(tx, Kind.CLUSTER, request.getId(), null);
@@ -330,8 +335,8 @@ public class ControlApiImpl implements ControlApi {
 
     @Override
     public GetServiceResponse getService(GetServiceRequest request) {
-        return GetServiceResponse.newBuilder()
-                .setService(this.<Service>read(tx -> Resolver.resolve(tx, Kind.SERVICE, request.getId(), null))).build();
+        return GetServiceResponse.newBuilder().setService(this.<Service>read(tx -> MeshStats.withStats(
+                Resolver.resolve(tx, Kind.SERVICE, request.getId(), null), tx.find(Kind.NODE, n -> true)))).build();
     }
 
     @Override
@@ -356,23 +361,18 @@ public class ControlApiImpl implements ControlApi {
                 throw new ControlException(ControlException.Code.ALREADY_EXISTS,
                         "service " + name + " already exists: choose another --name, or change it with swarmlet service update " + name);
             }
-            checkPorts(tx, spec, null);
             tx.create(Kind.SERVICE, Service.newBuilder()
                     .setId(id)
                     .setSpec(spec)
                     .setSpecVersion(1)
-                    .setEndpoint(Endpoint.newBuilder().setSpec(spec.getEndpoint()))
+                    .setEndpoint(PortAllocator.allocate(spec.getEndpoint(), Endpoint.getDefaultInstance(), others(tx, null)))
                     .build());
         });
         return CreateServiceResponse.newBuilder().setService(this.<Service>read(tx -> tx.get(Kind.SERVICE, id).orElseThrow())).build();
     }
 
-    private static void checkPorts(ReadTx tx, ServiceSpec spec, String selfId) {
-        List<String> conflicts = ServiceSpecs.portConflicts(spec,
-                tx.find(Kind.SERVICE, o -> !o.getId().equals(selfId)));
-        if (!conflicts.isEmpty()) {
-            throw ControlException.invalid("published port already in use: " + String.join(", ", conflicts));
-        }
+    private static List<Service> others(ReadTx tx, String selfId) {
+        return tx.find(Kind.SERVICE, o -> !o.getId().equals(selfId));
     }
 
     @Override
@@ -405,13 +405,15 @@ public class ControlApiImpl implements ControlApi {
                     throw ControlException.invalid("service mode change is not allowed (" + mode(cur.getSpec()) + " to " + mode(next) + ")");
                 }
             }
-            checkPorts(tx, next, cur.getId());
+            Endpoint endpoint = PortAllocator.allocate(next.getEndpoint(), cur.getEndpoint(), others(tx, cur.getId()));
             Service.Builder b = cur.toBuilder()
                     .setSpec(next)
                     .setPreviousSpec(cur.getSpec())
                     .setSpecVersion(cur.getSpecVersion() + 1)
-                    .setEndpoint(cur.getEndpoint().toBuilder().setSpec(next.getEndpoint()));
-            if (!next.getTask().equals(cur.getSpec().getTask()) || request.getRollback()) {
+                    .setEndpoint(endpoint);
+            // new ports need new containers (their node ports are bound at creation), as SwarmKit's dirty check says
+            boolean portsChanged = !endpoint.getPortsList().equals(PortAllocator.allocated(cur));
+            if (!next.getTask().equals(cur.getSpec().getTask()) || portsChanged || request.getRollback()) {
                 b.setUpdateStatus(UpdateStatus.newBuilder()
                         .setState(request.getRollback() ? UpdateStatus.UpdateState.ROLLBACK_STARTED : UpdateStatus.UpdateState.UPDATING)
                         .setStartedAt(System.currentTimeMillis())

@@ -169,32 +169,25 @@ final class ServiceSpecs {
     }
 
     private static void validatePorts(EndpointSpec e) {
+        if (!e.getLbStrategy().isEmpty() && !e.getLbStrategy().matches("[a-z0-9][a-z0-9._-]{0,62}")) {
+            throw ControlException.invalid("invalid --lb-strategy \"" + e.getLbStrategy()
+                    + "\": a strategy name is lower-case letters, digits, '.', '_' and '-' (round-robin, least-connections,"
+                    + " power-of-two, source-hash, or a plugin's)");
+        }
         Set<String> seen = new HashSet<>();
         for (PortConfig p : e.getPortsList()) {
             if (p.getTargetPort() < 1 || p.getTargetPort() > 65535 || p.getPublishedPort() > 65535) {
                 throw ControlException.invalid("invalid port " + p.getPublishedPort() + ":" + p.getTargetPort()
                         + ": ports are 1-65535");
             }
+            if (p.getProtocol() != PortConfig.Protocol.TCP && p.getProtocol() != PortConfig.Protocol.UDP) {
+                throw ControlException.invalid("port " + p.getTargetPort() + ": protocol "
+                        + p.getProtocol().name().toLowerCase(java.util.Locale.ROOT) + " is not supported (use tcp or udp)");
+            }
             if (p.getPublishedPort() != 0 && !seen.add(p.getProtocol() + "/" + p.getPublishedPort())) {
                 throw ControlException.invalid("port " + p.getPublishedPort() + "/" + p.getProtocol().name().toLowerCase()
                         + " is published twice");
             }
         }
-    }
-
-    /** Published ports of {@code s} that {@code others} already publish (ingress ports are cluster-wide). */
-    static List<String> portConflicts(ServiceSpec s, List<io.swarmlet.api.types.Service> others) {
-        Set<String> taken = new HashSet<>();
-        for (io.swarmlet.api.types.Service o : others) {
-            for (PortConfig p : o.getSpec().getEndpoint().getPortsList()) {
-                if (p.getPublishedPort() != 0 && p.getPublishMode() == PortConfig.PublishMode.INGRESS) {
-                    taken.add(p.getProtocol() + "/" + p.getPublishedPort() + " (service " + o.getSpec().getAnnotations().getName() + ")");
-                }
-            }
-        }
-        return s.getEndpoint().getPortsList().stream()
-                .filter(p -> p.getPublishedPort() != 0 && p.getPublishMode() == PortConfig.PublishMode.INGRESS)
-                .flatMap(p -> taken.stream().filter(t -> t.startsWith(p.getProtocol() + "/" + p.getPublishedPort() + " ")))
-                .toList();
     }
 }

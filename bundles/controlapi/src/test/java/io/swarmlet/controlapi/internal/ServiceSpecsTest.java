@@ -62,18 +62,11 @@ class ServiceSpecsTest {
         ports.getEndpointBuilder().addPorts(PortConfig.newBuilder().setPublishedPort(80).setTargetPort(80))
                 .addPorts(PortConfig.newBuilder().setPublishedPort(80).setTargetPort(81));
         assertTrue(refused(ports.build()).contains("published twice"));
-    }
-
-    @Test
-    void ingressPortsAreClusterWide() {
-        ServiceSpec.Builder a = spec("a", "x");
-        a.getEndpointBuilder().addPorts(PortConfig.newBuilder().setPublishedPort(8080).setTargetPort(80));
-        Service existing = Service.newBuilder().setId("s1").setSpec(a).build();
-        ServiceSpec.Builder b = spec("b", "x");
-        b.getEndpointBuilder().addPorts(PortConfig.newBuilder().setPublishedPort(8080).setTargetPort(8080));
-        assertEquals(1, ServiceSpecs.portConflicts(b.build(), List.of(existing)).size());
-        ServiceSpec.Builder c = spec("c", "x");
-        c.getEndpointBuilder().addPorts(PortConfig.newBuilder().setPublishedPort(8081).setTargetPort(80));
-        assertTrue(ServiceSpecs.portConflicts(c.build(), List.of(existing)).isEmpty());
+        ServiceSpec.Builder sctp = spec("web", "x");
+        sctp.getEndpointBuilder().addPorts(PortConfig.newBuilder().setProtocol(PortConfig.Protocol.SCTP).setTargetPort(80));
+        assertTrue(refused(sctp.build()).contains("sctp"));
+        ServiceSpec.Builder lb = spec("web", "x");
+        lb.getEndpointBuilder().setLbStrategy("Round Robin!");
+        assertTrue(refused(lb.build()).contains("--lb-strategy"));
     }
 }

@@ -75,7 +75,7 @@ final class Rollout {
         Rollout r = new Rollout(s.getId(), s.getSpec().getTask(), rollback, Slots.isGlobal(s),
                 s.getUpdateStatus().getStartedAt());
         for (Task t : tasks) {
-            if (!Slots.live(t) || !t.getSpec().equals(r.target)) {
+            if (!Slots.live(t) || !Slots.current(t, s)) {
                 continue;
             }
             TaskState state = t.getStatus().getState();

@@ -64,6 +64,16 @@ final class Slots {
         }
     }
 
+    /**
+     * Whether {@code t} runs the service as it is now: its task spec, and its
+     * published ports (a port added or moved needs a new container, whose node
+     * ports are bound when it is created; SwarmKit's dirty check does the same).
+     */
+    static boolean current(Task t, Service s) {
+        return t.getSpec().equals(s.getSpec().getTask())
+                && t.getEndpoint().getPortsList().equals(s.getEndpoint().getPortsList());
+    }
+
     /** Slots already down come first (replacing them takes nothing away), then slot or node order. */
     static final Comparator<Slot> REPLACEMENT_ORDER = Comparator.comparing((Slot s) -> !s.down())
             .thenComparingLong(Slot::slot).thenComparing(Slot::nodeId);
@@ -122,7 +132,7 @@ final class Slots {
             List<Task> fresh = new ArrayList<>();
             List<Task> stale = new ArrayList<>();
             for (Task t : e.getValue()) {
-                (t.getSpec().equals(target) ? fresh : stale).add(t);
+                (current(t, service) ? fresh : stale).add(t);
             }
             fresh.sort(oldestFirst);
             stale.sort(oldestFirst);

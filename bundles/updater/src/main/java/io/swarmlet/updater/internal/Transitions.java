@@ -1,14 +1,19 @@
 package io.swarmlet.updater.internal;
 
 import io.swarmlet.api.types.Annotations;
+import io.swarmlet.api.types.Endpoint;
+import io.swarmlet.api.types.EndpointSpec;
 import io.swarmlet.api.types.Ids;
+import io.swarmlet.api.types.PortConfig;
 import io.swarmlet.api.types.Service;
 import io.swarmlet.api.types.ServiceSpec;
 import io.swarmlet.api.types.Task;
 import io.swarmlet.api.types.TaskState;
 import io.swarmlet.api.types.TaskStatus;
-import io.swarmlet.api.types.UpdateStatus;
 import io.swarmlet.api.types.UpdateStatus.UpdateState;
+import io.swarmlet.api.types.UpdateStatus;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The objects the updater writes: replacement tasks (the task conventions every
@@ -83,7 +88,7 @@ final class Transitions {
                 .setSpec(previous)
                 .setPreviousSpec(s.getSpec())
                 .setSpecVersion(s.getSpecVersion() + 1)
-                .setEndpoint(s.getEndpoint().toBuilder().setSpec(previous.getEndpoint()))
+                .setEndpoint(endpointFor(previous.getEndpoint(), s.getEndpoint()))
                 .setUpdateStatus(UpdateStatus.newBuilder()
                         .setState(UpdateState.ROLLBACK_STARTED)
                         .setStartedAt(now)
@@ -96,5 +101,33 @@ final class Transitions {
                 .setState(rollback ? UpdateState.ROLLBACK_COMPLETED : UpdateState.COMPLETED)
                 .setCompletedAt(now)
                 .setMessage(rollback ? ROLLBACK_COMPLETED : UPDATE_COMPLETED)).build();
+    }
+
+    /**
+     * The endpoint a rolled-back spec gets: its named ports as they are, its
+     * dynamic ingress ports on the published port the service holds for the same
+     * target (the control API allocated them; a rollback never needs a new one
+     * unless the failed update removed the port, which then stays unpublished
+     * until the next update).
+     */
+    static Endpoint endpointFor(EndpointSpec spec, Endpoint current) {
+        List<PortConfig> held = new ArrayList<>(current.getPortsList());
+        Endpoint.Builder e = current.toBuilder().setSpec(spec).clearPorts();
+        for (PortConfig p : spec.getPortsList()) {
+            PortConfig out = p;
+            if (p.getPublishMode() == PortConfig.PublishMode.INGRESS && p.getPublishedPort() == 0) {
+                for (int i = 0; i < held.size(); i++) {
+                    PortConfig h = held.get(i);
+                    if (h.getPublishMode() == p.getPublishMode() && h.getProtocol() == p.getProtocol()
+                            && h.getTargetPort() == p.getTargetPort() && h.getPublishedPort() != 0) {
+                        out = p.toBuilder().setPublishedPort(h.getPublishedPort()).build();
+                        held.remove(i);
+                        break;
+                    }
+                }
+            }
+            e.addPorts(out);
+        }
+        return e.build();
     }
 }
