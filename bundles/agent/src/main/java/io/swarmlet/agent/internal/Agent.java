@@ -75,6 +75,11 @@ public final class Agent {
         @AttributeDefinition(description = "Task workers at most at once; each running task holds one while it"
                 + " waits for its container to exit, tasks beyond wait for a free one")
         int maxWorkers() default 1024;
+
+        @AttributeDefinition(name = "Mesh drain delay (ms)", description = "How long a running task that publishes"
+                + " an ingress port keeps running after the managers asked to stop it, before it gets SIGTERM: the"
+                + " time every node's routing mesh needs to stop sending it new connections. 0 stops at once")
+        long meshDrainDelayMs() default 1_000;
     }
 
     @Reference
@@ -84,6 +89,7 @@ public final class Agent {
     private Executor executor;
 
     private final Object lock = new Object();
+    private volatile long drainDelayMs;
     private volatile Dispatcher dispatcher;
     private volatile boolean stopping;
     private volatile Session current;
@@ -123,6 +129,7 @@ public final class Agent {
 
     @Activate
     void activate(Config config) {
+        drainDelayMs = Math.max(0, config.meshDrainDelayMs());
         int max = Math.max(1, config.maxWorkers());
         AtomicInteger n = new AtomicInteger();
         pool = new ThreadPoolExecutor(max, max, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
@@ -333,6 +340,11 @@ public final class Agent {
         return stopping;
     }
 
+    /** How long a task with an ingress port is left running before it is stopped (0 = not at all). */
+    long drainDelayMs() {
+        return drainDelayMs;
+    }
+
     void report(String taskId, TaskStatus status) {
         reporter.report(taskId, status);
     }
@@ -350,6 +362,7 @@ public final class Agent {
         }
     }
 
+    /** Runs {@code r} on the agent's timer after {@code delayMs} (dropped once the agent stops). */
     void later(Runnable r, long delayMs) {
         try {
             timer.schedule(r, delayMs, TimeUnit.MILLISECONDS);

@@ -1,6 +1,9 @@
 package io.swarmlet.agent.internal;
 
 import io.swarmlet.api.types.ContainerStatus;
+import io.swarmlet.api.types.Endpoint;
+import io.swarmlet.api.types.PortConfig;
+import io.swarmlet.api.types.PortStatus;
 import io.swarmlet.api.types.Task;
 import io.swarmlet.api.types.TaskState;
 import io.swarmlet.api.types.TaskStates;
@@ -8,8 +11,11 @@ import io.swarmlet.api.types.TaskStatus;
 import io.swarmlet.spi.executor.Controller;
 import io.swarmlet.spi.executor.ExecutorException;
 import io.swarmlet.spi.executor.LogSource;
+import io.swarmlet.spi.executor.PortSource;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -30,6 +36,14 @@ import org.apache.logging.log4j.Logger;
  * store has and the one it reported last. A worker that first sees its task
  * RUNNING (the agent restarted) adopts the runtime object through
  * {@link Controller#inspect()} instead of starting another one.
+ *
+ * <p>The RUNNING status carries the task's published ports when the controller
+ * is a {@link PortSource} (the routing mesh's backends). A running task with an
+ * ingress port is stopped only after the agent's mesh drain delay: the
+ * managers take it out of every node's mesh as soon as its desired state
+ * passes RUNNING, and the delay lets that reach every node before the
+ * container gets SIGTERM, so no new connection is sent to a dying container.
+ * The worker waits on the agent's timer, not on its pool thread.
  *
  * <p>A worker holds a pool thread only while it has something to do (or waits
  * on a running task); a new assignment schedules it again. A desired-state
@@ -66,6 +80,9 @@ final class TaskWorker implements Runnable {
     private boolean adoptionChecked;
     private boolean runtimeRemoved;
     private ContainerStatus container = ContainerStatus.getDefaultInstance();
+    private PortStatus ports = PortStatus.getDefaultInstance();
+    /** System.nanoTime() when the mesh drain before stopping ends; 0 = not draining. */
+    private long drainUntil;
     private long backoffMs;
 
     private volatile TaskStatus reported;
@@ -205,7 +222,7 @@ final class TaskWorker implements Runnable {
         TaskState desired = t.getDesiredState();
 
         if (isGone) {
-            return removeGone(current);
+            return removeGone(t, current);
         }
         if (TaskStates.isTerminal(current)) {
             if (desired == TaskState.REMOVE && !runtimeRemoved) {
@@ -214,7 +231,7 @@ final class TaskWorker implements Runnable {
             return Step.IDLE;
         }
         if (desired.getNumber() > TaskState.RUNNING_VALUE) {
-            return shutdown(current);
+            return shutdown(t, current);
         }
         if (!adoptionChecked) {
             adoptionChecked = true;
@@ -300,6 +317,7 @@ final class TaskWorker implements Runnable {
             return startFailed(e, started);
         }
         inspectQuietly().ifPresent(this::see);
+        readPorts();
         report(TaskState.RUNNING, "started", "");
         return Step.PROGRESS;
     }
@@ -378,6 +396,11 @@ final class TaskWorker implements Runnable {
         see(rs);
         if (rs.running()) {
             LOG.info("task {}: adopted its running container {}", taskId, rs.containerId());
+            readPorts();
+            if (!ports.equals(status.getPortStatus())) {
+                // the store may lack them (reported by an agent that did not read ports) or have stale ones
+                report(TaskState.RUNNING, status.getMessage().isEmpty() ? "started" : status.getMessage(), "");
+            }
             return Step.PROGRESS;
         }
         LOG.info("task {}: its container {} exited with {} meanwhile", taskId, rs.containerId(), rs.exitCode());
@@ -396,7 +419,10 @@ final class TaskWorker implements Runnable {
         return Step.PROGRESS;
     }
 
-    private Step shutdown(TaskState current) {
+    private Step shutdown(Task t, TaskState current) {
+        if (current == TaskState.RUNNING && !drained(t)) {
+            return Step.IDLE; // the timer schedules this worker again once the delay is over
+        }
         if (current.getNumber() >= TaskState.PREPARING_VALUE) { // there may be a runtime object
             try {
                 controller().shutdown();
@@ -433,7 +459,10 @@ final class TaskWorker implements Runnable {
     }
 
     /** The task was deleted from the store: nothing of it may stay. */
-    private Step removeGone(TaskState current) {
+    private Step removeGone(Task t, TaskState current) {
+        if (current == TaskState.RUNNING && !drained(t)) {
+            return Step.IDLE;
+        }
         try {
             if (current.getNumber() >= TaskState.PREPARING_VALUE && !TaskStates.isTerminal(current)) {
                 controller().shutdown();
@@ -452,6 +481,68 @@ final class TaskWorker implements Runnable {
         return agent.stopping() ? Step.STOPPED : Step.PROGRESS;
     }
 
+    /**
+     * Whether a RUNNING task may be stopped now: true at once unless it
+     * publishes an ingress port, the drain delay is on and its container
+     * still runs (one that exited is no backend any more); otherwise starts
+     * the delay on the agent's timer, which schedules this worker again when
+     * it is over, and says false until then. The pool thread is free
+     * meanwhile, so one task's delay never holds up another task.
+     */
+    private boolean drained(Task t) {
+        long now = System.nanoTime();
+        if (drainUntil != 0) {
+            return now - drainUntil >= 0;
+        }
+        long delay = agent.drainDelayMs();
+        if (delay <= 0 || !publishesIngress(t)) {
+            return true;
+        }
+        try {
+            Optional<Controller.RuntimeStatus> rs = controller().inspect();
+            if (rs.isEmpty() || !rs.get().running()) {
+                return true;
+            }
+        } catch (ExecutorException e) {
+            // cannot tell: it may still run and be a backend, so drain anyway
+            LOG.debug("task {}: inspect before stopping failed: {}", taskId, e.getMessage());
+        }
+        drainUntil = now + TimeUnit.MILLISECONDS.toNanos(delay);
+        if (drainUntil == 0) {
+            drainUntil = 1;
+        }
+        LOG.debug("task {}: leaving it running {} ms while the routing mesh stops sending it connections",
+                taskId, delay);
+        agent.later(this::schedule, delay);
+        return false;
+    }
+
+    /** Whether the task publishes an ingress port that the routing mesh serves (one with a published port). */
+    static boolean publishesIngress(Task t) {
+        Endpoint e = t.getEndpoint();
+        List<PortConfig> ports = e.getPortsCount() > 0 ? e.getPortsList() : e.getSpec().getPortsList();
+        for (PortConfig p : ports) {
+            if (p.getPublishMode() == PortConfig.PublishMode.INGRESS && p.getPublishedPort() != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The task's published ports, for the RUNNING status, if its controller can tell them. */
+    private void readPorts() {
+        try {
+            Controller c = controller();
+            if (c instanceof PortSource source) {
+                ports = PortStatus.newBuilder().addAllPorts(source.publishedPorts()).build();
+            }
+        } catch (ExecutorException | RuntimeException e) {
+            // the task runs all the same; the mesh only misses it as a backend
+            LOG.warn("task {}: cannot read its published ports, reporting it running without them: {}", taskId,
+                    e.getMessage());
+        }
+    }
+
     // ------------------------------------------------------------ helpers
 
     /** Reports a new state, unless it would move backwards. */
@@ -466,6 +557,9 @@ final class TaskWorker implements Runnable {
                 .setErr(err);
         if (!container.equals(ContainerStatus.getDefaultInstance())) {
             b.setContainerStatus(container);
+        }
+        if (state == TaskState.RUNNING && ports.getPortsCount() > 0) {
+            b.setPortStatus(ports);
         }
         status = b.build();
         reported = status;

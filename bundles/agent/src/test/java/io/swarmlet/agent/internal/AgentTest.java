@@ -18,9 +18,13 @@ import io.swarmlet.api.types.Annotations;
 import io.swarmlet.api.types.Cluster;
 import io.swarmlet.api.types.ClusterSpec;
 import io.swarmlet.api.types.DispatcherConfig;
+import io.swarmlet.api.types.Endpoint;
+import io.swarmlet.api.types.EndpointSpec;
 import io.swarmlet.api.types.Node;
 import io.swarmlet.api.types.NodeDescription;
 import io.swarmlet.api.types.NodeStatus;
+import io.swarmlet.api.types.PortConfig;
+import io.swarmlet.api.types.PortConfig.PublishMode;
 import io.swarmlet.api.types.Task;
 import io.swarmlet.api.types.TaskState;
 import io.swarmlet.api.types.TaskStatus;
@@ -98,8 +102,12 @@ class AgentTest {
     }
 
     private Agent startAgent(Dispatcher d) {
+        return startAgent(d, config());
+    }
+
+    private Agent startAgent(Dispatcher d, Agent.Config config) {
         Agent a = new Agent(new TestNode(NODE), fake);
-        a.activate(config());
+        a.activate(config);
         agents.add(a);
         if (d != null) {
             a.bindDispatcher(d);
@@ -388,15 +396,177 @@ class AgentTest {
         assertThrows(IllegalArgumentException.class, () -> dispatcher.logs(NODE, "nope", -1, false, l -> { }));
     }
 
+    // ------------------------------------------------------------ published ports
+
+    static final PortConfig WEB = port("web", 80, 30080, PublishMode.INGRESS);
+
+    @Test
+    void theRunningStatusCarriesThePublishedPorts() throws Exception {
+        PortConfig onNode = WEB.toBuilder().setPublishedPort(49153).build();
+        PortConfig host = port("admin", 8080, 18090, PublishMode.HOST);
+        fake.publish("t1", onNode, host);
+        startAgent(dispatcher);
+        createTask("t1", WEB, host);
+        TaskStatus running = awaitState("t1", TaskState.RUNNING);
+        assertEquals(List.of(onNode, host), running.getPortStatus().getPortsList());
+
+        fake.exit("t1", 0);
+        assertFalse(awaitState("t1", TaskState.COMPLETE).hasPortStatus(), "a task that ended publishes nothing");
+    }
+
+    @Test
+    void aTaskWhosePortsCannotBeReadIsReportedRunningWithoutThem() throws Exception {
+        fake.publish("t1", WEB.toBuilder().setPublishedPort(49153).build());
+        fake.failPorts("t1");
+        startAgent(dispatcher);
+        createTask("t1", WEB);
+        TaskStatus running = awaitState("t1", TaskState.RUNNING);
+        assertFalse(running.hasPortStatus());
+        assertEquals("started", running.getMessage());
+        assertTrue(fake.running("t1"));
+    }
+
+    @Test
+    void anAdoptedTaskReportsItsPortsAgain() throws Exception {
+        Agent first = startAgent(dispatcher);
+        createTask("t1", WEB);
+        awaitState("t1", TaskState.RUNNING);
+        assertFalse(task("t1").getStatus().hasPortStatus(), "the container published nothing yet");
+        stopAgent(first);
+
+        PortConfig onNode = WEB.toBuilder().setPublishedPort(49160).build();
+        fake.publish("t1", onNode);
+        startAgent(dispatcher);
+        await("ports re-reported", () -> task("t1").getStatus().getPortStatus().getPortsList().equals(List.of(onNode)));
+        TaskStatus s = task("t1").getStatus();
+        assertEquals(TaskState.RUNNING, s.getState());
+        assertEquals("started", s.getMessage());
+        assertEquals(fake.containerId("t1"), s.getContainerStatus().getContainerId());
+        assertEquals(1, fake.starts("t1"), "adopted, not started again");
+    }
+
+    // ------------------------------------------------------------ mesh drain before stop
+
+    @Test
+    void aRunningIngressTaskIsStoppedOnlyAfterTheDrainDelayWithoutHoldingUpOthers() throws Exception {
+        long delayMs = 5_000;
+        // 3 workers: a and b hold one each while they run; if waiting out the delay held a
+        // worker too, only one of c and d could start until the delay is over
+        startAgent(dispatcher, config(3, delayMs));
+        createTask("a", WEB);
+        createTask("b", WEB);
+        awaitState("a", TaskState.RUNNING);
+        awaitState("b", TaskState.RUNNING);
+
+        long asked = System.nanoTime();
+        store.update(tx -> {
+            for (String id : List.of("a", "b")) {
+                tx.update(Kind.TASK, tx.get(Kind.TASK, id).orElseThrow().toBuilder()
+                        .setDesiredState(TaskState.SHUTDOWN).build());
+            }
+        });
+        createTask("c");
+        createTask("d");
+        awaitState("c", TaskState.RUNNING);
+        awaitState("d", TaskState.RUNNING);
+        assertTrue(fake.running("a") && fake.running("b"), "still draining while other tasks started");
+        assertFalse(fake.shutdownCalls.contains("a") || fake.shutdownCalls.contains("b"));
+
+        awaitState("a", TaskState.SHUTDOWN);
+        awaitState("b", TaskState.SHUTDOWN);
+        for (String id : List.of("a", "b")) {
+            long waited = TimeUnit.NANOSECONDS.toMillis(fake.shutdownAt.get(id) - asked);
+            assertTrue(waited >= delayMs, id + " stopped after " + waited + " ms");
+        }
+        assertFalse(fake.running("a"));
+        assertTrue(fake.running("c") && fake.running("d"));
+    }
+
+    @Test
+    void tasksWithoutAnIngressPortAreStoppedAtOnce() throws Exception {
+        startAgent(dispatcher, config(16, 600_000));
+        createTask("plain");
+        createTask("host", port("admin", 8080, 18090, PublishMode.HOST));
+        createTask("unpublished", port("web", 80, 0, PublishMode.INGRESS));
+        for (String id : List.of("plain", "host", "unpublished")) {
+            awaitState(id, TaskState.RUNNING);
+            setDesired(id, TaskState.SHUTDOWN);
+        }
+        for (String id : List.of("plain", "host", "unpublished")) {
+            awaitStateWithin(id, TaskState.SHUTDOWN, Duration.ofSeconds(20));
+        }
+    }
+
+    @Test
+    void noDrainDelayStopsAnIngressTaskAtOnce() throws Exception {
+        startAgent(dispatcher, config(16, 0));
+        createTask("t1", WEB);
+        awaitState("t1", TaskState.RUNNING);
+        setDesired("t1", TaskState.SHUTDOWN);
+        awaitStateWithin("t1", TaskState.SHUTDOWN, Duration.ofSeconds(20));
+        assertFalse(fake.running("t1"));
+    }
+
+    @Test
+    void anIngressTaskWhoseContainerAlreadyExitedIsNotDelayed() throws Exception {
+        Agent first = startAgent(dispatcher, config(16, 600_000));
+        createTask("t1", WEB);
+        awaitState("t1", TaskState.RUNNING);
+        stopAgent(first);
+        fake.exit("t1", 0); // while no agent watched: the store still says RUNNING
+        setDesired("t1", TaskState.SHUTDOWN);
+        startAgent(dispatcher, config(16, 600_000));
+        awaitStateWithin("t1", TaskState.SHUTDOWN, Duration.ofSeconds(20));
+    }
+
+    @Test
+    void aDeletedRunningIngressTaskIsDrainedToo() throws Exception {
+        long delayMs = 1_000;
+        startAgent(dispatcher, config(16, delayMs));
+        createTask("t1", WEB);
+        awaitState("t1", TaskState.RUNNING);
+        long asked = System.nanoTime();
+        store.update(tx -> tx.delete(Kind.TASK, "t1"));
+        await("container removed", () -> fake.removed.contains("t1"));
+        long waited = TimeUnit.NANOSECONDS.toMillis(fake.shutdownAt.get("t1") - asked);
+        assertTrue(waited >= delayMs, "stopped after " + waited + " ms");
+    }
+
+    @Test
+    void onlyTasksWithAPublishedIngressPortAreDrained() {
+        assertTrue(TaskWorker.publishesIngress(withPorts(newTask("t"), WEB)));
+        Task specOnly = newTask("t").toBuilder().setEndpoint(Endpoint.newBuilder().setSpec(
+                EndpointSpec.newBuilder().addPorts(WEB))).build();
+        assertTrue(TaskWorker.publishesIngress(specOnly), "a task made before allocation: its spec's ports");
+        assertFalse(TaskWorker.publishesIngress(newTask("t")));
+        assertFalse(TaskWorker.publishesIngress(withPorts(newTask("t"), port("", 80, 18090, PublishMode.HOST))));
+        assertFalse(TaskWorker.publishesIngress(withPorts(newTask("t"), port("", 80, 0, PublishMode.INGRESS))));
+    }
+
     // ------------------------------------------------------------ helpers
+
+    static PortConfig port(String name, int target, int published, PublishMode mode) {
+        return PortConfig.newBuilder().setName(name).setTargetPort(target).setPublishedPort(published)
+                .setPublishMode(mode).build();
+    }
+
+    static Task withPorts(Task t, PortConfig... ports) {
+        return t.toBuilder().setEndpoint(Endpoint.newBuilder().addAllPorts(List.of(ports))).build();
+    }
+
+    private void createTask(String id, PortConfig... ports) {
+        store.update(tx -> tx.create(Kind.TASK, withPorts(newTask(id), ports)));
+    }
+
+    private TaskStatus awaitStateWithin(String id, TaskState state, Duration within) throws InterruptedException {
+        await("task " + id + " " + state + " within " + within.toSeconds() + " s",
+                () -> task(id).getStatus().getState() == state, within);
+        return task(id).getStatus();
+    }
 
     private static boolean agentReported(Agent agent, String taskId, TaskState state) {
         TaskWorker w = agent.worker(taskId);
         return w != null && w.reported() != null && w.reported().getState() == state;
-    }
-
-    private void createTask(String id) {
-        store.update(tx -> tx.create(Kind.TASK, newTask(id)));
     }
 
     static Task newTask(String id) {
@@ -438,7 +608,11 @@ class AgentTest {
     }
 
     private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + LONG.toNanos();
+        await(what, condition, LONG);
+    }
+
+    private static void await(String what, BooleanSupplier condition, Duration within) throws InterruptedException {
+        long deadline = System.nanoTime() + within.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("timed out waiting for " + what);
@@ -448,10 +622,15 @@ class AgentTest {
     }
 
     static Agent.Config config() {
+        return config(16, 1_000);
+    }
+
+    static Agent.Config config(int maxWorkers, long drainDelayMs) {
         return new Agent.Config() {
             @Override public Class<? extends Annotation> annotationType() { return Agent.Config.class; }
             @Override public String executor_target() { return "(swarmlet.executor.type=fake)"; }
-            @Override public int maxWorkers() { return 16; }
+            @Override public int maxWorkers() { return maxWorkers; }
+            @Override public long meshDrainDelayMs() { return drainDelayMs; }
         };
     }
 

@@ -2,11 +2,13 @@ package io.swarmlet.agent.internal;
 
 import io.swarmlet.api.types.EngineDescription;
 import io.swarmlet.api.types.NodeDescription;
+import io.swarmlet.api.types.PortConfig;
 import io.swarmlet.api.types.Task;
 import io.swarmlet.spi.executor.Controller;
 import io.swarmlet.spi.executor.Executor;
 import io.swarmlet.spi.executor.ExecutorException;
 import io.swarmlet.spi.executor.LogSource;
+import io.swarmlet.spi.executor.PortSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,8 +22,9 @@ import java.util.function.Consumer;
 /**
  * An executor whose containers are records in memory. Tests tell a container
  * to exit with a code or to turn unhealthy, make a task's prepare fail (fatally
- * or not) or hang, and read what the agent did to it (starts, shutdowns,
- * removals). Containers outlive agents, as real ones do.
+ * or not) or hang, set the ports a running container publishes (or make
+ * reading them fail), and read what the agent did to it (starts, shutdowns
+ * and when, removals). Containers outlive agents, as real ones do.
  */
 final class FakeExecutor implements Executor {
 
@@ -48,6 +51,10 @@ final class FakeExecutor implements Executor {
     private final Map<String, FakeContainer> containers = new ConcurrentHashMap<>();
     private final Map<String, ExecutorException> prepareFailures = new ConcurrentHashMap<>();
     private final Set<String> hangingPrepares = ConcurrentHashMap.newKeySet();
+    private final Map<String, List<PortConfig>> published = new ConcurrentHashMap<>();
+    private final Set<String> failingPorts = ConcurrentHashMap.newKeySet();
+    /** When each task's controller was first asked to shut down (System.nanoTime()). */
+    final Map<String, Long> shutdownAt = new ConcurrentHashMap<>();
     private final AtomicInteger ids = new AtomicInteger();
     /** Tasks whose container was removed, in order (by the controller or by removeTask). */
     final List<String> removed = new CopyOnWriteArrayList<>();
@@ -59,6 +66,16 @@ final class FakeExecutor implements Executor {
 
     void failPrepare(String taskId, String message, boolean fatal) {
         prepareFailures.put(taskId, new ExecutorException(message, fatal));
+    }
+
+    /** The ports the task's container publishes while it runs. */
+    void publish(String taskId, PortConfig... ports) {
+        published.put(taskId, List.of(ports));
+    }
+
+    /** Reading the task's published ports fails. */
+    void failPorts(String taskId) {
+        failingPorts.add(taskId);
     }
 
     /** prepare() of that task blocks until interrupted. */
@@ -177,7 +194,7 @@ final class FakeExecutor implements Executor {
     }
 
     /** The controller: every call idempotent, an existing container is adopted. */
-    private final class FakeController implements Controller, LogSource {
+    private final class FakeController implements Controller, LogSource, PortSource {
 
         private final String taskId;
 
@@ -256,6 +273,7 @@ final class FakeExecutor implements Executor {
 
         @Override
         public void shutdown() {
+            shutdownAt.putIfAbsent(taskId, System.nanoTime());
             shutdownCalls.add(taskId);
             synchronized (lock) {
                 FakeContainer c = containers.get(taskId);
@@ -266,6 +284,17 @@ final class FakeExecutor implements Executor {
                     c.exitCode = 143;
                     lock.notifyAll();
                 }
+            }
+        }
+
+        @Override
+        public List<PortConfig> publishedPorts() throws ExecutorException {
+            if (failingPorts.contains(taskId)) {
+                throw new ExecutorException("inspect container: engine busy", false);
+            }
+            synchronized (lock) {
+                FakeContainer c = containers.get(taskId);
+                return c != null && c.running ? published.getOrDefault(taskId, List.of()) : List.of();
             }
         }
 

@@ -5,12 +5,17 @@ import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.command.InspectContainerResponse.ContainerState;
 import com.github.dockerjava.api.exception.BadRequestException;
 import com.github.dockerjava.api.exception.ConflictException;
+import com.github.dockerjava.api.exception.DockerException;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.exception.NotModifiedException;
+import com.github.dockerjava.api.model.ExposedPort;
 import com.github.dockerjava.api.model.HealthCheck;
+import com.github.dockerjava.api.model.Ports;
+import io.swarmlet.api.types.PortConfig;
 import io.swarmlet.spi.executor.Controller;
 import io.swarmlet.spi.executor.ExecutorException;
 import io.swarmlet.spi.executor.LogSource;
+import io.swarmlet.spi.executor.PortSource;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +34,7 @@ import org.apache.logging.log4j.Logger;
  * <p>Made by {@link DockerExecutor#controller}; called by the agent, from one
  * thread at a time.
  */
-final class DockerController implements Controller, LogSource {
+final class DockerController implements Controller, LogSource, PortSource {
 
     private static final Logger LOG = LogManager.getLogger(DockerController.class);
 
@@ -113,6 +118,14 @@ final class DockerController implements Controller, LogSource {
                 d.startContainerCmd(c.getId()).exec();
             } catch (NotModifiedException e) {
                 // started meanwhile
+            } catch (DockerException e) {
+                // the engine's message names its endpoint and userland proxy; say which port, plainly
+                String taken = DockerErrors.portInUse(DockerErrors.engineMessage(e), tc.ports());
+                if (taken != null) {
+                    LOG.info("task {}: cannot start container {}: {}", tc.taskId(), name, taken);
+                    throw new ExecutorException(taken, false, new RuntimeException(e.getClass().getName()));
+                }
+                throw e;
             }
             return null;
         });
@@ -255,6 +268,22 @@ final class DockerController implements Controller, LogSource {
             return null;
         });
         LOG.info("task {}: removed container {}", tc.taskId(), name);
+    }
+
+    /** From the container's NetworkSettings.Ports; empty unless it runs. */
+    @Override
+    public List<PortConfig> publishedPorts() throws ExecutorException {
+        List<PortConfig> ports = tc.ports();
+        if (ports.isEmpty()) {
+            return List.of();
+        }
+        Optional<InspectContainerResponse> c = container();
+        if (c.isEmpty() || !Boolean.TRUE.equals(state(c.get()).getRunning())) {
+            return List.of();
+        }
+        Ports p = c.get().getNetworkSettings() == null ? null : c.get().getNetworkSettings().getPorts();
+        Map<ExposedPort, Ports.Binding[]> bindings = p == null ? Map.of() : p.getBindings();
+        return TaskContainer.published(ports, bindings);
     }
 
     @Override

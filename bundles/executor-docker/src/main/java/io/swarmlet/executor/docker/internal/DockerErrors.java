@@ -1,9 +1,12 @@
 package io.swarmlet.executor.docker.internal;
 
 import com.github.dockerjava.api.exception.DockerException;
+import io.swarmlet.api.types.PortConfig;
 import io.swarmlet.spi.executor.ExecutorException;
 import java.io.IOException;
 import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -20,7 +23,48 @@ final class DockerErrors {
     private static final Pattern JSON_MESSAGE = Pattern.compile("\"message\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"");
     private static final Pattern STATUS_PREFIX = Pattern.compile("^Status \\d+:\\s*");
 
+    /** A host process holds the port: "Error starting userland proxy: listen tcp4 0.0.0.0:18090: bind: address already in use". */
+    private static final Pattern LISTEN_IN_USE =
+            Pattern.compile("listen (tcp|udp)[46]? \\S*:(\\d+): bind: address already in use");
+    /** Another container holds the port: "Bind for 0.0.0.0:18090 failed: port is already allocated". */
+    private static final Pattern ALLOCATED = Pattern.compile("Bind for \\S*:(\\d+) failed: port is already allocated");
+
     private DockerErrors() {}
+
+    /**
+     * "host port 18090/tcp is already in use on this node" when the engine
+     * could not start a container because one of its host ports is taken
+     * (by a process or by another container), else null. The engine's own
+     * message names the endpoint and the userland proxy, which says nothing to
+     * someone reading {@code service ps}; the protocol, when the engine does not
+     * say it, comes from the task's host-mode port of that number.
+     */
+    static String portInUse(String engineMessage, List<PortConfig> ports) {
+        if (engineMessage == null) {
+            return null;
+        }
+        Matcher m = LISTEN_IN_USE.matcher(engineMessage);
+        if (m.find()) {
+            return inUse(m.group(2), m.group(1));
+        }
+        m = ALLOCATED.matcher(engineMessage);
+        if (!m.find()) {
+            return null;
+        }
+        String port = m.group(1);
+        String protocol = "";
+        for (PortConfig p : ports) {
+            if (Integer.toUnsignedString(p.getPublishedPort()).equals(port)) {
+                protocol = p.getProtocol().name().toLowerCase(Locale.ROOT);
+                break;
+            }
+        }
+        return inUse(port, protocol);
+    }
+
+    private static String inUse(String port, String protocol) {
+        return "host port " + port + (protocol.isEmpty() ? "" : "/" + protocol) + " is already in use on this node";
+    }
 
     /**
      * The failure of {@code what} ("create container web.1.x"), non-fatal: the

@@ -1,20 +1,28 @@
 package io.swarmlet.executor.docker.internal;
 
 import com.github.dockerjava.api.command.CreateContainerCmd;
+import com.github.dockerjava.api.model.ExposedPort;
 import com.github.dockerjava.api.model.HealthCheck;
 import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.MountType;
+import com.github.dockerjava.api.model.Ports;
 import io.swarmlet.api.types.ContainerSpec;
+import io.swarmlet.api.types.Endpoint;
 import io.swarmlet.api.types.HealthConfig;
 import io.swarmlet.api.types.Mount;
+import io.swarmlet.api.types.PortConfig;
 import io.swarmlet.api.types.ResourceRequirements;
 import io.swarmlet.api.types.Resources;
 import io.swarmlet.api.types.Task;
 import io.swarmlet.spi.executor.ExecutorException;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -40,6 +48,9 @@ final class TaskContainer {
 
     /** The smallest memory limit the engine accepts (moby's linuxMinMemory, 6 MiB, which docker prints as 6MB). */
     static final long MIN_MEMORY_BYTES = 6L * 1024 * 1024;
+
+    /** Highest TCP/UDP port number. */
+    static final long MAX_PORT = 65_535;
 
     /** Stop grace period when the spec gives none (docker's default). */
     static final int DEFAULT_STOP_SECONDS = 10;
@@ -97,6 +108,16 @@ final class TaskContainer {
             names.add(eq < 0 ? e : e.substring(0, eq));
         }
         return names;
+    }
+
+    /**
+     * The ports the task publishes: the endpoint's allocated ports (where an
+     * ingress port carries the published port the managers chose), else, for
+     * a task made before allocation, the ports its service's spec asks for.
+     */
+    List<PortConfig> ports() {
+        Endpoint e = task.getEndpoint();
+        return e.getPortsCount() > 0 ? e.getPortsList() : e.getSpec().getPortsList();
     }
 
     /** The spec's labels, then ours (which the spec cannot override). */
@@ -164,6 +185,9 @@ final class TaskContainer {
                 throw fatal("healthcheck test must start with NONE, CMD or CMD-SHELL, not \"" + test.get(0) + "\"");
             }
         }
+        for (PortConfig p : ports()) {
+            validate(p);
+        }
         for (Mount m : spec.getMountsList()) {
             if (m.getType() == Mount.Type.UNRECOGNIZED) {
                 throw fatal("mount " + m.getTarget() + " has an unknown type");
@@ -174,6 +198,26 @@ final class TaskContainer {
             if (m.getType() == Mount.Type.BIND && !m.getSource().startsWith("/")) {
                 throw fatal("bind mount " + m.getTarget() + " needs an absolute source path, not \"" + m.getSource() + "\"");
             }
+        }
+    }
+
+    private void validate(PortConfig p) throws ExecutorException {
+        long target = Integer.toUnsignedLong(p.getTargetPort());
+        long published = Integer.toUnsignedLong(p.getPublishedPort());
+        if (p.getProtocol() == PortConfig.Protocol.SCTP) {
+            throw fatal("sctp ports are not supported (port " + target + "/sctp)");
+        }
+        if (p.getProtocol() == PortConfig.Protocol.UNRECOGNIZED) {
+            throw fatal("port " + target + " has an unknown protocol");
+        }
+        if (p.getPublishMode() == PortConfig.PublishMode.UNRECOGNIZED) {
+            throw fatal("port " + target + " has an unknown publish mode");
+        }
+        if (target < 1 || target > MAX_PORT) {
+            throw fatal("target port " + target + " is outside 1-65535");
+        }
+        if (published > MAX_PORT) {
+            throw fatal("published port " + published + " is outside 1-65535");
         }
     }
 
@@ -202,6 +246,10 @@ final class TaskContainer {
         if (health != null) {
             cmd.withHealthcheck(health);
         }
+        List<ExposedPort> exposed = exposedPorts();
+        if (!exposed.isEmpty()) {
+            cmd.withExposedPorts(exposed);
+        }
         cmd.withHostConfig(hostConfig());
     }
 
@@ -220,6 +268,10 @@ final class TaskContainer {
         if (r.getPidsLimit() > 0) {
             h.withPidsLimit(r.getPidsLimit());
         }
+        Ports bindings = portBindings();
+        if (!bindings.getBindings().isEmpty()) {
+            h.withPortBindings(bindings);
+        }
         if (spec.getMountsCount() > 0) {
             List<com.github.dockerjava.api.model.Mount> mounts = new ArrayList<>();
             for (Mount m : spec.getMountsList()) {
@@ -228,6 +280,102 @@ final class TaskContainer {
             h.withMounts(mounts);
         }
         return h;
+    }
+
+    /** Every target port the task publishes, once each. */
+    List<ExposedPort> exposedPorts() {
+        Set<ExposedPort> out = new LinkedHashSet<>();
+        for (PortConfig p : ports()) {
+            out.add(exposed(p));
+        }
+        return new ArrayList<>(out);
+    }
+
+    /**
+     * One host binding per published port, on all addresses (empty host IP):
+     * an ingress port on a port the engine picks (the routing mesh, not the
+     * client, connects to it; the mesh's own listener holds the published
+     * port), a host-mode port on its published port, or one the engine picks
+     * when that is 0.
+     */
+    Ports portBindings() {
+        Ports out = new Ports();
+        for (PortConfig p : ports()) {
+            boolean fixed = p.getPublishMode() == PortConfig.PublishMode.HOST && p.getPublishedPort() != 0;
+            out.bind(exposed(p), new Ports.Binding("", fixed ? Integer.toUnsignedString(p.getPublishedPort()) : ""));
+        }
+        return out;
+    }
+
+    static ExposedPort exposed(PortConfig p) {
+        return p.getProtocol() == PortConfig.Protocol.UDP ? ExposedPort.udp(p.getTargetPort())
+                : ExposedPort.tcp(p.getTargetPort());
+    }
+
+    /**
+     * The task's ports as the engine published them ({@code bindings} is the
+     * container's NetworkSettings.Ports): one entry per task port that got a
+     * host port, in the task's order, with its published port set to that
+     * host port. Only IPv4 bindings count; the engine lists a port once for
+     * 0.0.0.0 and once more for [::]. When a target is published more than
+     * once, a host-mode port with a fixed published port takes the binding of
+     * that port and the others take the remaining ones in order.
+     */
+    static List<PortConfig> published(List<PortConfig> ports, Map<ExposedPort, Ports.Binding[]> bindings) {
+        Map<ExposedPort, List<Integer>> free = new HashMap<>();
+        for (PortConfig p : ports) {
+            free.computeIfAbsent(exposed(p), e -> hostPorts(bindings.get(e)));
+        }
+        Map<Integer, Integer> chosen = new HashMap<>(); // index in ports -> host port
+        for (int pass = 0; pass < 2; pass++) {
+            for (int i = 0; i < ports.size(); i++) {
+                PortConfig p = ports.get(i);
+                if (p.getProtocol() == PortConfig.Protocol.SCTP) {
+                    continue;
+                }
+                boolean fixed = p.getPublishMode() == PortConfig.PublishMode.HOST && p.getPublishedPort() != 0;
+                List<Integer> left = free.get(exposed(p));
+                if (pass == 0 && fixed) {
+                    if (left.remove((Integer) p.getPublishedPort())) {
+                        chosen.put(i, p.getPublishedPort());
+                    }
+                } else if (pass == 1 && !fixed && !left.isEmpty()) {
+                    chosen.put(i, left.remove(0));
+                }
+            }
+        }
+        List<PortConfig> out = new ArrayList<>();
+        for (int i = 0; i < ports.size(); i++) {
+            Integer host = chosen.get(i);
+            if (host != null) {
+                out.add(ports.get(i).toBuilder().setPublishedPort(host).build());
+            }
+        }
+        return out;
+    }
+
+    /** The distinct host ports of IPv4 (or address-less) bindings, in order. */
+    private static List<Integer> hostPorts(Ports.Binding[] bindings) {
+        List<Integer> out = new ArrayList<>();
+        if (bindings == null) {
+            return out;
+        }
+        Set<Integer> seen = new HashSet<>();
+        for (Ports.Binding b : bindings) {
+            String ip = b == null ? null : b.getHostIp();
+            if (b == null || ip != null && ip.indexOf(':') >= 0) {
+                continue; // IPv6: the same port again
+            }
+            try {
+                int port = Integer.parseInt(b.getHostPortSpec());
+                if (port > 0 && seen.add(port)) {
+                    out.add(port);
+                }
+            } catch (NumberFormatException e) {
+                // no port (not bound yet) or a range, which we never ask for
+            }
+        }
+        return out;
     }
 
     static com.github.dockerjava.api.model.Mount mount(Mount m) {

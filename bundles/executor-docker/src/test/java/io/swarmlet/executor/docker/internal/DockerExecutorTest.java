@@ -13,10 +13,12 @@ import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Container;
 import io.swarmlet.api.types.Annotations;
 import io.swarmlet.api.types.ContainerSpec;
+import io.swarmlet.api.types.Endpoint;
 import io.swarmlet.api.types.HealthConfig;
 import io.swarmlet.api.types.Ids;
 import io.swarmlet.api.types.Mount;
 import io.swarmlet.api.types.NodeDescription;
+import io.swarmlet.api.types.PortConfig;
 import io.swarmlet.api.types.ResourceRequirements;
 import io.swarmlet.api.types.Resources;
 import io.swarmlet.api.types.Task;
@@ -27,6 +29,15 @@ import io.swarmlet.spi.executor.Controller.RuntimeStatus;
 import io.swarmlet.spi.executor.ExecutorException;
 import io.swarmlet.spi.executor.LogSource;
 import io.swarmlet.spi.executor.LogSource.LogLine;
+import io.swarmlet.spi.executor.PortSource;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -429,6 +440,131 @@ class DockerExecutorTest {
             assertTrue(e.getMessage().startsWith("list containers: cannot reach the docker engine at"
                     + " unix:///nonexistent/docker.sock"), e.getMessage());
             assertFalse(e.getMessage().contains("\n"));
+        }
+    }
+
+    // ---------------------------------------------------------------- published ports
+
+    /** busybox httpd on port 80 serving "hello from <hostname>". */
+    static ContainerSpec.Builder httpd() {
+        return spec("sh", "-c", "mkdir -p /www && echo \"hello from $(hostname)\" > /www/index.html"
+                + " && exec httpd -f -p 80 -h /www");
+    }
+
+    static Task withPorts(Task t, PortConfig... ports) {
+        return t.toBuilder().setEndpoint(Endpoint.newBuilder().addAllPorts(List.of(ports))).build();
+    }
+
+    static PortConfig port(String name, int target, int published, PortConfig.PublishMode mode) {
+        return PortConfig.newBuilder().setName(name).setProtocol(PortConfig.Protocol.TCP).setTargetPort(target)
+                .setPublishedPort(published).setPublishMode(mode).build();
+    }
+
+    @Test
+    void anIngressPortIsPublishedOnAPortTheEnginePicks() throws Exception {
+        Task task = withPorts(task("mesh", 1, httpd(), ResourceRequirements.getDefaultInstance()),
+                port("http", 80, 30080, PortConfig.PublishMode.INGRESS));
+        Controller c = executor.controller(task);
+        c.prepare();
+        assertEquals(List.of(), ((PortSource) c).publishedPorts(), "nothing is published before it runs");
+        c.start();
+        c.waitReady();
+
+        List<PortConfig> ports = ((PortSource) c).publishedPorts();
+        assertEquals(1, ports.size(), ports.toString());
+        PortConfig p = ports.get(0);
+        assertEquals("http", p.getName());
+        assertEquals(PortConfig.Protocol.TCP, p.getProtocol());
+        assertEquals(80, p.getTargetPort());
+        assertEquals(PortConfig.PublishMode.INGRESS, p.getPublishMode());
+        assertTrue(p.getPublishedPort() > 0 && p.getPublishedPort() != 30080, "an engine-picked port: " + p);
+        String body = httpGet(p.getPublishedPort());
+        assertTrue(body.startsWith("hello from "), body);
+
+        c.shutdown();
+        assertEquals(List.of(), ((PortSource) c).publishedPorts(), "nothing is published once it stopped");
+    }
+
+    @Test
+    void aHostModePortBindsThePublishedPort() throws Exception {
+        int free = freePort();
+        PortConfig host = port("admin", 80, free, PortConfig.PublishMode.HOST);
+        Controller c = executor.controller(withPorts(task("hostmode", 1, httpd(), ResourceRequirements.getDefaultInstance()),
+                host));
+        c.prepare();
+        c.start();
+        c.waitReady();
+        assertEquals(List.of(host), ((PortSource) c).publishedPorts());
+        assertTrue(httpGet(free).startsWith("hello from "));
+    }
+
+    @Test
+    void aHostPortTakenOnTheNodeIsAClearError() throws Exception {
+        try (ServerSocket taken = new ServerSocket()) {
+            taken.bind(new InetSocketAddress((InetAddress) null, 0)); // every address, as docker binds it
+            int port = taken.getLocalPort();
+            Controller c = executor.controller(withPorts(task("taken", 1, httpd(),
+                    ResourceRequirements.getDefaultInstance()), port("", 80, port, PortConfig.PublishMode.HOST)));
+            c.prepare();
+            ExecutorException e = assertThrows(ExecutorException.class, c::start);
+            assertEquals("host port " + port + "/tcp is already in use on this node", e.getMessage());
+            assertFalse(e.fatal(), "the port may be free again later, or on another node");
+        }
+    }
+
+    @Test
+    void aHostPortTakenByAnotherTaskIsAClearError() throws Exception {
+        int free = freePort();
+        Controller first = executor.controller(withPorts(task("first", 1, httpd(),
+                ResourceRequirements.getDefaultInstance()), port("", 80, free, PortConfig.PublishMode.HOST)));
+        first.prepare();
+        first.start();
+        Controller second = executor.controller(withPorts(task("second", 1, httpd(),
+                ResourceRequirements.getDefaultInstance()), port("", 80, free, PortConfig.PublishMode.HOST)));
+        second.prepare();
+        ExecutorException e = assertThrows(ExecutorException.class, second::start);
+        assertEquals("host port " + free + "/tcp is already in use on this node", e.getMessage());
+    }
+
+    @Test
+    void anSctpPortIsRefusedBeforeAnythingIsCreated() throws Exception {
+        Task task = withPorts(task("sctp", 1, httpd(), ResourceRequirements.getDefaultInstance()),
+                port("", 80, 0, PortConfig.PublishMode.HOST).toBuilder().setProtocol(PortConfig.Protocol.SCTP).build());
+        ExecutorException e = assertThrows(ExecutorException.class, () -> executor.controller(task).prepare());
+        assertTrue(e.fatal());
+        assertEquals("invalid spec for task " + task.getId() + ": sctp ports are not supported (port 80/sctp)",
+                e.getMessage());
+        assertTrue(containers(Map.of(TaskContainer.TASK_ID, task.getId())).isEmpty());
+    }
+
+    /** A port nothing listens on now (the engine could still lose a race for it; unlikely within a test). */
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** GET / on 127.0.0.1:port, until it answers 200 (the server starts just after the container does). */
+    static String httpGet(int port) throws Exception {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        HttpRequest get = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
+                .timeout(Duration.ofSeconds(5)).build();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            String failure;
+            try {
+                HttpResponse<String> r = http.send(get, HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) {
+                    return r.body().trim();
+                }
+                failure = "HTTP " + r.statusCode();
+            } catch (IOException e) {
+                failure = e.toString();
+            }
+            if (System.nanoTime() - deadline > 0) {
+                return fail("no answer on port " + port + ": " + failure);
+            }
+            Thread.sleep(100);
         }
     }
 

@@ -7,12 +7,20 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.github.dockerjava.api.exception.BadRequestException;
+import com.github.dockerjava.api.model.ExposedPort;
 import com.github.dockerjava.api.model.HealthCheck;
 import com.github.dockerjava.api.model.MountType;
+import com.github.dockerjava.api.model.Ports;
+import com.github.dockerjava.core.command.CreateContainerCmdImpl;
 import io.swarmlet.api.types.Annotations;
 import io.swarmlet.api.types.ContainerSpec;
+import io.swarmlet.api.types.Endpoint;
+import io.swarmlet.api.types.EndpointSpec;
 import io.swarmlet.api.types.HealthConfig;
 import io.swarmlet.api.types.Mount;
+import io.swarmlet.api.types.PortConfig;
+import io.swarmlet.api.types.PortConfig.Protocol;
+import io.swarmlet.api.types.PortConfig.PublishMode;
 import io.swarmlet.api.types.Task;
 import io.swarmlet.api.types.TaskSpec;
 import io.swarmlet.spi.executor.ExecutorException;
@@ -109,6 +117,133 @@ class TaskContainerTest {
         ExecutorException e = assertThrows(ExecutorException.class, () -> new TaskContainer(task(1, spec), "n").validate());
         assertTrue(e.fatal());
         assertEquals("invalid spec for task t1: " + problem, e.getMessage());
+    }
+
+    // ---------------------------------------------------------------- ports
+
+    static PortConfig port(String name, Protocol protocol, int target, int published, PublishMode mode) {
+        return PortConfig.newBuilder().setName(name).setProtocol(protocol).setTargetPort(target)
+                .setPublishedPort(published).setPublishMode(mode).build();
+    }
+
+    static Task withPorts(Endpoint.Builder endpoint) {
+        return task(1, spec()).toBuilder().setEndpoint(endpoint).build();
+    }
+
+    @Test
+    void theAllocatedPortsArePublishedElseTheSpecs() {
+        PortConfig asked = port("web", Protocol.TCP, 80, 0, PublishMode.INGRESS);
+        PortConfig allocated = port("web", Protocol.TCP, 80, 30001, PublishMode.INGRESS);
+        Endpoint.Builder spec = Endpoint.newBuilder().setSpec(EndpointSpec.newBuilder().addPorts(asked));
+        assertEquals(List.of(asked), new TaskContainer(withPorts(spec), "n").ports());
+        assertEquals(List.of(allocated), new TaskContainer(withPorts(spec.clone().addPorts(allocated)), "n").ports());
+        assertEquals(List.of(), new TaskContainer(task(1, spec()), "n").ports());
+    }
+
+    /** A create request that is only looked at, never sent. */
+    static CreateContainerCmdImpl createRequest() {
+        return new CreateContainerCmdImpl(c -> {
+            throw new AssertionError("not sent");
+        }, null, "img:1");
+    }
+
+    @Test
+    void ingressPortsGetAnEnginePortAndHostPortsTheirPublishedOne() {
+        Task t = withPorts(Endpoint.newBuilder()
+                .addPorts(port("web", Protocol.TCP, 80, 30001, PublishMode.INGRESS))
+                .addPorts(port("dns", Protocol.UDP, 53, 30002, PublishMode.INGRESS))
+                .addPorts(port("admin", Protocol.TCP, 8080, 18090, PublishMode.HOST))
+                .addPorts(port("any", Protocol.TCP, 9090, 0, PublishMode.HOST)));
+        CreateContainerCmdImpl cmd = createRequest();
+        new TaskContainer(t, "n").configure(cmd);
+
+        assertEquals(List.of(ExposedPort.tcp(80), ExposedPort.udp(53), ExposedPort.tcp(8080), ExposedPort.tcp(9090)),
+                List.of(cmd.getExposedPorts()));
+        // what goes on the wire: empty HostIp = every address, empty HostPort = the engine picks one
+        assertEquals(Map.of(
+                "80/tcp", List.of(Map.of("HostIp", "", "HostPort", "")),
+                "53/udp", List.of(Map.of("HostIp", "", "HostPort", "")),
+                "8080/tcp", List.of(Map.of("HostIp", "", "HostPort", "18090")),
+                "9090/tcp", List.of(Map.of("HostIp", "", "HostPort", ""))),
+                cmd.getHostConfig().getPortBindings().toPrimitive());
+    }
+
+    @Test
+    void aTaskWithoutPortsExposesNothing() {
+        CreateContainerCmdImpl cmd = createRequest();
+        new TaskContainer(task(1, spec()), "n").configure(cmd);
+        assertTrue(cmd.getExposedPorts() == null || cmd.getExposedPorts().length == 0);
+        assertNull(cmd.getHostConfig().getPortBindings());
+    }
+
+    @Test
+    void badPortsAreFatal() throws ExecutorException {
+        new TaskContainer(withPorts(Endpoint.newBuilder().addPorts(port("", Protocol.TCP, 65535, 65535,
+                PublishMode.HOST))), "n").validate();
+        assertPortFatal("sctp ports are not supported (port 80/sctp)", port("", Protocol.SCTP, 80, 30000, PublishMode.INGRESS));
+        assertPortFatal("target port 0 is outside 1-65535", port("", Protocol.TCP, 0, 30000, PublishMode.INGRESS));
+        assertPortFatal("target port 70000 is outside 1-65535", port("", Protocol.UDP, 70000, 0, PublishMode.HOST));
+        assertPortFatal("published port 65536 is outside 1-65535", port("", Protocol.TCP, 80, 65536, PublishMode.HOST));
+        assertPortFatal("target port 4294967295 is outside 1-65535", port("", Protocol.TCP, -1, 0, PublishMode.HOST));
+        assertPortFatal("port 80 has an unknown protocol",
+                port("", Protocol.TCP, 80, 0, PublishMode.HOST).toBuilder().setProtocolValue(7).build());
+        assertPortFatal("port 80 has an unknown publish mode",
+                port("", Protocol.TCP, 80, 0, PublishMode.HOST).toBuilder().setPublishModeValue(9).build());
+    }
+
+    static void assertPortFatal(String problem, PortConfig p) {
+        Task t = withPorts(Endpoint.newBuilder().setSpec(EndpointSpec.newBuilder().addPorts(p)));
+        ExecutorException e = assertThrows(ExecutorException.class, () -> new TaskContainer(t, "n").validate());
+        assertTrue(e.fatal());
+        assertEquals("invalid spec for task t1: " + problem, e.getMessage());
+    }
+
+    @Test
+    void publishedPortsComeFromTheIpv4BindingsOnce() {
+        PortConfig web = port("web", Protocol.TCP, 80, 30001, PublishMode.INGRESS);
+        PortConfig dns = port("dns", Protocol.UDP, 53, 30002, PublishMode.INGRESS);
+        PortConfig admin = port("admin", Protocol.TCP, 8080, 18090, PublishMode.HOST);
+        PortConfig any = port("any", Protocol.TCP, 9090, 0, PublishMode.HOST);
+        PortConfig unbound = port("gone", Protocol.TCP, 7070, 30003, PublishMode.INGRESS);
+        Map<ExposedPort, Ports.Binding[]> bindings = Map.of(
+                ExposedPort.tcp(80), new Ports.Binding[] {new Ports.Binding("0.0.0.0", "49153"),
+                        new Ports.Binding("::", "49153")},
+                ExposedPort.udp(53), new Ports.Binding[] {new Ports.Binding("::", "49160"),
+                        new Ports.Binding("0.0.0.0", "49154")},
+                ExposedPort.tcp(8080), new Ports.Binding[] {new Ports.Binding("0.0.0.0", "18090")},
+                ExposedPort.tcp(9090), new Ports.Binding[] {new Ports.Binding("::", "49155"),
+                        new Ports.Binding("", "49156")});
+        assertEquals(List.of(
+                web.toBuilder().setPublishedPort(49153).build(),
+                dns.toBuilder().setPublishedPort(49154).build(),
+                admin,
+                any.toBuilder().setPublishedPort(49156).build()),
+                TaskContainer.published(List.of(web, dns, admin, any, unbound), bindings));
+        assertEquals(List.of(), TaskContainer.published(List.of(web), Map.of()));
+    }
+
+    @Test
+    void aTargetPublishedTwiceKeepsEachBindingApart() {
+        PortConfig ingress = port("", Protocol.TCP, 80, 30001, PublishMode.INGRESS);
+        PortConfig host = port("", Protocol.TCP, 80, 18090, PublishMode.HOST);
+        Map<ExposedPort, Ports.Binding[]> bindings = Map.of(ExposedPort.tcp(80), new Ports.Binding[] {
+                new Ports.Binding("0.0.0.0", "18090"), new Ports.Binding("0.0.0.0", "49153")});
+        assertEquals(List.of(ingress.toBuilder().setPublishedPort(49153).build(), host),
+                TaskContainer.published(List.of(ingress, host), bindings));
+    }
+
+    @Test
+    void aTakenHostPortIsNamed() {
+        List<PortConfig> ports = List.of(port("", Protocol.UDP, 53, 18091, PublishMode.HOST));
+        assertEquals("host port 18090/tcp is already in use on this node", DockerErrors.portInUse(
+                "driver failed programming external connectivity on endpoint web.1.x (16ad): Error starting userland"
+                        + " proxy: listen tcp4 0.0.0.0:18090: bind: address already in use", ports));
+        assertEquals("host port 18091/udp is already in use on this node", DockerErrors.portInUse(
+                "driver failed programming external connectivity on endpoint web.1.x (8d90): Bind for 0.0.0.0:18091"
+                        + " failed: port is already allocated", ports));
+        assertEquals("host port 18092 is already in use on this node", DockerErrors.portInUse(
+                "Bind for [::]:18092 failed: port is already allocated", ports));
+        assertNull(DockerErrors.portInUse("OCI runtime create failed", ports));
     }
 
     @Test
