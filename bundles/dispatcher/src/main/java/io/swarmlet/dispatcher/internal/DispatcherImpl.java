@@ -9,9 +9,12 @@ import io.swarmlet.api.store.Store;
 import io.swarmlet.api.store.StoreEvent;
 import io.swarmlet.api.store.Watch;
 import io.swarmlet.api.types.Cluster;
+import io.swarmlet.api.types.MeshRoutes;
+import io.swarmlet.api.types.MeshStatus;
 import io.swarmlet.api.types.Node;
 import io.swarmlet.api.types.NodeDescription;
 import io.swarmlet.api.types.NodeStatus;
+import io.swarmlet.api.types.Service;
 import io.swarmlet.api.types.Task;
 import io.swarmlet.spi.executor.LogSource;
 import java.time.Duration;
@@ -27,12 +30,16 @@ import org.apache.logging.log4j.Logger;
 /**
  * The dispatcher while this manager leads (SwarmKit's manager/dispatcher):
  * node sessions with heartbeats, each node's assigned tasks, and the agents'
- * status reports written to the store in batches.
+ * status reports written to the store in batches; also the routing mesh's
+ * table, which every node's mesh long-polls, and the meshes' counters.
  *
  * <p>Threads: one watch loop over the store (tasks with a node, the cluster's
- * heartbeat period, nodes said to be up without a session) feeding the {@link AssignmentIndex} that every session
- * waits on; one {@link StatusWriter} thread that writes node and task status
- * and checks heartbeats. Callers' threads only queue and wait.
+ * heartbeat period, nodes said to be up without a session; services, nodes and
+ * the cluster's default balancing strategy for the mesh) feeding the
+ * {@link AssignmentIndex} that every session waits on and the {@link MeshTable}
+ * that every mesh waits on; one {@link StatusWriter} thread that writes node
+ * and task status and mesh counters and checks heartbeats. Callers' threads
+ * only queue and wait.
  *
  * <p>Started and stopped by {@link DispatcherComponent} with leadership; public
  * so that the agent's tests can run it against a real store.
@@ -50,6 +57,7 @@ public final class DispatcherImpl implements Dispatcher {
 
     private final Store store;
     private final AssignmentIndex index = new AssignmentIndex();
+    private final MeshTable mesh = new MeshTable();
     private final StatusWriter writer;
     private final Map<String, SessionImpl> sessions = new ConcurrentHashMap<>();
     /** Nodes that were up when this dispatcher started, with the time they must open a session by. */
@@ -66,11 +74,14 @@ public final class DispatcherImpl implements Dispatcher {
     }
 
     /** What the watch loop reads from its snapshot. */
-    private record Snapshot(long index, List<Task> assigned, long heartbeatMs, List<Node> nodes) {
+    private record Snapshot(long index, List<Task> assigned, Cluster cluster, List<Node> nodes, List<Service> services) {
         static Snapshot read(ReadTx tx) {
             return new Snapshot(tx.index(), tx.find(Kind.TASK, t -> !t.getNodeId().isEmpty()),
-                    tx.all(Kind.CLUSTER).stream().findFirst().map(DispatcherImpl::heartbeatMs).orElse(DEFAULT_HEARTBEAT_MS),
-                    tx.all(Kind.NODE));
+                    tx.all(Kind.CLUSTER).stream().findFirst().orElse(null), tx.all(Kind.NODE), tx.all(Kind.SERVICE));
+        }
+
+        long heartbeatMs() {
+            return cluster == null ? DEFAULT_HEARTBEAT_MS : DispatcherImpl.heartbeatMs(cluster);
         }
     }
 
@@ -113,6 +124,7 @@ public final class DispatcherImpl implements Dispatcher {
         }
         sessions.clear();
         index.wakeAll();
+        mesh.close();
         try {
             if (watcher != null) {
                 watcher.interrupt();
@@ -164,6 +176,37 @@ public final class DispatcherImpl implements Dispatcher {
             throw new IllegalStateException("node " + nodeId + " is not connected");
         }
         provider.logs(taskId, tail, follow, sink);
+    }
+
+    /**
+     * The routing table as soon as its version differs from {@code afterVersion}.
+     *
+     * @throws IllegalStateException when the dispatcher is not (any more) running: ask the next leader
+     */
+    @Override
+    public MeshRoutes meshRoutes(long afterVersion, Duration timeout) throws InterruptedException {
+        Objects.requireNonNull(timeout, "timeout");
+        return mesh.await(afterVersion, timeout);
+    }
+
+    /**
+     * Keeps the node's latest counters; the writer puts them in {@code node.mesh}
+     * at most every {@link StatusWriter#MESH_INTERVAL_MS} per node, when they changed.
+     * Reports of unknown nodes, or made while the dispatcher is not running, are dropped.
+     */
+    @Override
+    public void reportMesh(String nodeId, MeshStatus status) {
+        Objects.requireNonNull(nodeId, "nodeId");
+        Objects.requireNonNull(status, "status");
+        if (!running) {
+            LOG.debug("ignored the mesh status of node {}: the dispatcher is not running", nodeId);
+            return;
+        }
+        if (store.view(tx -> tx.get(Kind.NODE, nodeId)).isEmpty()) {
+            LOG.debug("ignored the mesh status of unknown node {}", nodeId);
+            return;
+        }
+        writer.meshReported(nodeId, status);
     }
 
     // ------------------------------------------------------------ for sessions
@@ -220,6 +263,7 @@ public final class DispatcherImpl implements Dispatcher {
     private void load(Snapshot s) {
         heartbeatMs = s.heartbeatMs();
         index.reset(s.index(), s.assigned());
+        mesh.reset(s.index(), s.services(), s.assigned(), s.nodes(), s.cluster());
     }
 
     private void watchLoop(Watch<Snapshot> first) {
@@ -248,7 +292,11 @@ public final class DispatcherImpl implements Dispatcher {
     private void handle(StoreEvent e) {
         if (e.action() == StoreEvent.Action.COMMIT) {
             index.commit(e.index());
-        } else if (e.kind() == Kind.TASK) {
+            mesh.commit(e.index());
+            return;
+        }
+        mesh.apply(e);
+        if (e.kind() == Kind.TASK) {
             index.apply(e);
         } else if (e.kind() == Kind.NODE && e.action() != StoreEvent.Action.REMOVE) {
             // a node said to be up by someone else (a manager bootstrapping its own node object) must

@@ -4,6 +4,7 @@ import io.swarmlet.api.store.Kind;
 import io.swarmlet.api.store.Store;
 import io.swarmlet.api.store.StoreException;
 import io.swarmlet.api.store.WriteTx;
+import io.swarmlet.api.types.MeshStatus;
 import io.swarmlet.api.types.Node;
 import io.swarmlet.api.types.NodeDescription;
 import io.swarmlet.api.types.NodeStatus;
@@ -11,6 +12,8 @@ import io.swarmlet.api.types.Task;
 import io.swarmlet.api.types.TaskStatus;
 import io.swarmlet.api.types.TaskStates;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,11 +33,17 @@ import org.apache.logging.log4j.Logger;
  * gone, is assigned to another node, or already is in a later state (or the
  * same state, reported later). Conflicting transactions are retried on the
  * state they conflicted with.
+ *
+ * <p>Mesh counters ({@code node.mesh}) are kept per node, latest only, and
+ * written at most every {@link #MESH_INTERVAL_MS} per node, several nodes in
+ * one transaction, and not at all when nothing but their timestamp changed.
  */
 final class StatusWriter {
 
     static final long FLUSH_DELAY_MS = 50;
     static final int MAX_PENDING = 100;
+    /** Shortest time between two writes of one node's mesh counters. */
+    static final long MESH_INTERVAL_MS = 2_000;
     /** Task updates per store transaction. */
     static final int MAX_TX_TASKS = 500;
     private static final int CONFLICT_RETRIES = 10;
@@ -48,6 +57,9 @@ final class StatusWriter {
     /** A node's new status (description null: keep it). */
     record NodeChange(NodeStatus.State state, String message, NodeDescription description) {}
 
+    /** A node's latest mesh counters, to be written at {@code dueAt} (nanoTime). */
+    private record MeshReport(MeshStatus status, long dueAt) {}
+
     private final Store store;
     private final Runnable periodic;
     private final LongSupplier periodicIntervalMs;
@@ -55,6 +67,9 @@ final class StatusWriter {
     private final Object lock = new Object();
     private Map<String, Report> tasks = new LinkedHashMap<>();
     private Map<String, NodeChange> nodes = new LinkedHashMap<>();
+    private final Map<String, MeshReport> meshes = new LinkedHashMap<>();
+    /** When each node's mesh counters were last taken for a write (nanoTime); pruned after the interval. */
+    private final Map<String, Long> meshTakenAt = new HashMap<>();
     private long firstPendingAt;
     private boolean running;
     private Thread thread;
@@ -120,6 +135,32 @@ final class StatusWriter {
         }
     }
 
+    /**
+     * Queues a node's mesh counters: they replace any not written yet, and are
+     * written once {@link #MESH_INTERVAL_MS} passed since the node's last write
+     * (the first after {@link #FLUSH_DELAY_MS}, to batch nodes that report together).
+     */
+    void meshReported(String nodeId, MeshStatus status) {
+        MeshStatus s = status.getTimestamp() > 0 ? status : status.toBuilder().setTimestamp(System.currentTimeMillis()).build();
+        synchronized (lock) {
+            MeshReport old = meshes.get(nodeId);
+            long dueAt;
+            if (old != null) {
+                dueAt = old.dueAt();
+            } else {
+                long now = System.nanoTime();
+                dueAt = now + TimeUnit.MILLISECONDS.toNanos(FLUSH_DELAY_MS);
+                Long last = meshTakenAt.get(nodeId);
+                if (last != null) {
+                    long next = last + TimeUnit.MILLISECONDS.toNanos(MESH_INTERVAL_MS);
+                    dueAt = next - dueAt > 0 ? next : dueAt;
+                }
+            }
+            meshes.put(nodeId, new MeshReport(s, dueAt));
+            lock.notifyAll();
+        }
+    }
+
     /** Of two reports of one task, the one that may follow the other. */
     static Report later(Report old, Report now) {
         return supersedes(old.status(), now.status()) ? now : old;
@@ -138,6 +179,7 @@ final class StatusWriter {
         while (true) {
             Map<String, Report> taskBatch;
             Map<String, NodeChange> nodeBatch;
+            Map<String, MeshStatus> meshBatch;
             boolean runPeriodic;
             synchronized (lock) {
                 try {
@@ -146,14 +188,19 @@ final class StatusWriter {
                             return;
                         }
                         long now = System.nanoTime();
+                        Long meshDue = nextMeshDue();
                         if (now - nextPeriodic >= 0 || !nodes.isEmpty() || tasks.size() >= MAX_PENDING
-                                || (!tasks.isEmpty() && now - firstPendingAt >= TimeUnit.MILLISECONDS.toNanos(FLUSH_DELAY_MS))) {
+                                || (!tasks.isEmpty() && now - firstPendingAt >= TimeUnit.MILLISECONDS.toNanos(FLUSH_DELAY_MS))
+                                || (meshDue != null && now - meshDue >= 0)) {
                             break;
                         }
                         long wakeAt = nextPeriodic;
                         if (!tasks.isEmpty()) {
                             long flushAt = firstPendingAt + TimeUnit.MILLISECONDS.toNanos(FLUSH_DELAY_MS);
                             wakeAt = flushAt - wakeAt < 0 ? flushAt : wakeAt;
+                        }
+                        if (meshDue != null) {
+                            wakeAt = meshDue - wakeAt < 0 ? meshDue : wakeAt;
                         }
                         TimeUnit.NANOSECONDS.timedWait(lock, Math.max(1, wakeAt - now));
                     }
@@ -165,6 +212,7 @@ final class StatusWriter {
                 nodeBatch = nodes;
                 tasks = new LinkedHashMap<>();
                 nodes = new LinkedHashMap<>();
+                meshBatch = takeDueMeshes(System.nanoTime());
             }
             if (runPeriodic) {
                 try {
@@ -181,6 +229,9 @@ final class StatusWriter {
             if (!taskBatch.isEmpty() && !writeTasks(taskBatch)) {
                 failed = true;
             }
+            if (!meshBatch.isEmpty() && !writeMeshes(meshBatch)) {
+                failed = true;
+            }
             if (failed) {
                 synchronized (lock) {
                     try {
@@ -191,6 +242,81 @@ final class StatusWriter {
                 }
             }
         }
+    }
+
+    /** When the first queued mesh report is due; null if none waits. Holding the lock. */
+    private Long nextMeshDue() {
+        Long first = null;
+        for (MeshReport r : meshes.values()) {
+            if (first == null || r.dueAt() - first < 0) {
+                first = r.dueAt();
+            }
+        }
+        return first;
+    }
+
+    /** Removes and returns the mesh reports due at {@code now}. Holding the lock. */
+    private Map<String, MeshStatus> takeDueMeshes(long now) {
+        long interval = TimeUnit.MILLISECONDS.toNanos(MESH_INTERVAL_MS);
+        meshTakenAt.values().removeIf(t -> now - t >= interval);
+        if (meshes.isEmpty()) {
+            return Map.of();
+        }
+        Map<String, MeshStatus> due = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, MeshReport>> it = meshes.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, MeshReport> e = it.next();
+            if (now - e.getValue().dueAt() >= 0) {
+                due.put(e.getKey(), e.getValue().status());
+                meshTakenAt.put(e.getKey(), now);
+                it.remove();
+            }
+        }
+        return due;
+    }
+
+    /** Writes the nodes' mesh counters; on a failure worth retrying queues them again and returns false. */
+    private boolean writeMeshes(Map<String, MeshStatus> batch) {
+        try {
+            int[] written = new int[1];
+            update(tx -> {
+                written[0] = 0;
+                batch.forEach((id, status) -> {
+                    if (applyMesh(tx, id, status)) {
+                        written[0]++;
+                    }
+                });
+            });
+            LOG.debug("wrote the mesh counters of {} of {} nodes", written[0], batch.size());
+            return true;
+        } catch (StoreException e) {
+            if (!isRunning()) {
+                return true;
+            }
+            if (!retryable(e)) {
+                LOG.warn("dropped mesh counters of nodes {}: {}", batch.keySet(), e.getMessage());
+                return true;
+            }
+            LOG.warn("cannot write mesh counters ({}), will retry: {}", e.reason(), e.getMessage());
+            long now = System.nanoTime();
+            synchronized (lock) {
+                batch.forEach((id, status) -> meshes.putIfAbsent(id, new MeshReport(status, now)));
+            }
+            return false;
+        }
+    }
+
+    /** Writes a node's mesh counters unless the node is gone or they differ in their timestamp only. */
+    static boolean applyMesh(WriteTx tx, String nodeId, MeshStatus status) {
+        Node current = tx.get(Kind.NODE, nodeId).orElse(null);
+        if (current == null) {
+            LOG.debug("ignored the mesh counters of node {}: it is gone", nodeId);
+            return false;
+        }
+        if (current.getMesh().toBuilder().clearTimestamp().build().equals(status.toBuilder().clearTimestamp().build())) {
+            return false;
+        }
+        tx.update(Kind.NODE, current.toBuilder().setMesh(status).build());
+        return true;
     }
 
     /** Writes the batch; on a failure worth retrying puts it back and returns false. */

@@ -14,14 +14,19 @@ import io.swarmlet.api.remote.CloseSessionRequest;
 import io.swarmlet.api.remote.CloseSessionResponse;
 import io.swarmlet.api.remote.HeartbeatRequest;
 import io.swarmlet.api.remote.HeartbeatResponse;
+import io.swarmlet.api.remote.MeshRoutesRequest;
+import io.swarmlet.api.remote.MeshRoutesResponse;
 import io.swarmlet.api.remote.OpenSessionRequest;
 import io.swarmlet.api.remote.OpenSessionResponse;
 import io.swarmlet.api.remote.RemoteManager;
+import io.swarmlet.api.remote.ReportMeshRequest;
+import io.swarmlet.api.remote.ReportMeshResponse;
 import io.swarmlet.api.remote.UpdateTaskStatusRequest;
 import io.swarmlet.api.remote.UpdateTaskStatusResponse;
 import io.swarmlet.api.security.NodeCertificates;
 import io.swarmlet.api.store.Kind;
 import io.swarmlet.api.store.Store;
+import io.swarmlet.api.types.MeshRoutes;
 import io.swarmlet.api.types.Node;
 import io.swarmlet.api.types.NodeRole;
 import io.swarmlet.grpc.PeerIdentity;
@@ -48,6 +53,9 @@ import org.apache.logging.log4j.Logger;
  * <p>Sessions are kept by a random ID; one that the dispatcher ended (a newer
  * session of the same node, the dispatcher stopped with leadership) answers
  * NOT_FOUND, which tells the agent to open a new one.
+ *
+ * <p>The routing mesh's calls (MeshRoutes, ReportMesh) need no session: any
+ * node of the cluster may make them, as itself.
  */
 final class NodeDispatcherService extends NodeDispatcherGrpc.NodeDispatcherImplBase {
 
@@ -59,7 +67,7 @@ final class NodeDispatcherService extends NodeDispatcherGrpc.NodeDispatcherImplB
     static final Metadata.Key<String> LEADER_ID_KEY = Metadata.Key.of(LEADER_ID, Metadata.ASCII_STRING_MARSHALLER);
 
     static final String NOT_LEADER = "this manager is not the leader";
-    /** Longest wait of one Assignments call. */
+    /** Longest wait of one Assignments or MeshRoutes call. */
     static final long MAX_POLL_MS = 30_000;
 
     private static final Logger LOG = LogManager.getLogger(NodeDispatcherService.class);
@@ -218,6 +226,62 @@ final class NodeDispatcherService extends NodeDispatcherGrpc.NodeDispatcherImplB
         }
         // closing a session that is gone already is no error
         out.onNext(CloseSessionResponse.getDefaultInstance());
+        out.onCompleted();
+    }
+
+    @Override
+    public void meshRoutes(MeshRoutesRequest request, StreamObserver<MeshRoutesResponse> out) {
+        String nodeId = caller(out);
+        if (nodeId == null) {
+            return;
+        }
+        Dispatcher d = locals.localDispatcher();
+        if (d == null) {
+            notLeader(out);
+            return;
+        }
+        long ms = Math.max(0, Math.min(MAX_POLL_MS, request.getTimeoutMs()));
+        MeshRoutes routes;
+        try {
+            routes = d.meshRoutes(request.getAfterVersion(), Duration.ofMillis(ms));
+        } catch (IllegalStateException ex) {
+            LOG.debug("mesh routes for node {}: {}", nodeId, ex.getMessage());
+            notLeader(out); // the dispatcher stopped meanwhile: leadership moved
+            return;
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            out.onError(Status.CANCELLED.withDescription("stopping").asRuntimeException());
+            return;
+        } catch (RuntimeException ex) {
+            internal(out, "mesh routes", ex);
+            return;
+        }
+        MeshRoutesResponse.Builder b = MeshRoutesResponse.newBuilder();
+        if (routes != null) {
+            b.setChanged(true).setRoutes(routes);
+        }
+        out.onNext(b.build());
+        out.onCompleted();
+    }
+
+    @Override
+    public void reportMesh(ReportMeshRequest request, StreamObserver<ReportMeshResponse> out) {
+        String nodeId = caller(out);
+        if (nodeId == null) {
+            return;
+        }
+        Dispatcher d = locals.localDispatcher();
+        if (d == null) {
+            notLeader(out);
+            return;
+        }
+        try {
+            d.reportMesh(nodeId, request.getStatus());
+        } catch (RuntimeException ex) {
+            internal(out, "mesh status", ex);
+            return;
+        }
+        out.onNext(ReportMeshResponse.getDefaultInstance());
         out.onCompleted();
     }
 

@@ -3,23 +3,31 @@ package io.swarmlet.remote.internal;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
 import io.swarmlet.api.dispatcher.Dispatcher;
 import io.swarmlet.api.dispatcher.LogProvider;
 import io.swarmlet.api.dispatcher.Session;
 import io.swarmlet.api.grpc.NodeDispatcherGrpc;
 import io.swarmlet.api.node.LocalNode;
+import io.swarmlet.api.remote.MeshRoutesRequest;
+import io.swarmlet.api.remote.MeshRoutesResponse;
 import io.swarmlet.api.remote.OpenSessionRequest;
 import io.swarmlet.api.remote.OpenSessionResponse;
 import io.swarmlet.api.remote.RemoteManager;
+import io.swarmlet.api.remote.ReportMeshRequest;
+import io.swarmlet.api.remote.ReportMeshResponse;
 import io.swarmlet.api.security.NodeCredentials;
 import io.swarmlet.api.store.Kind;
 import io.swarmlet.api.store.RaftMembership;
 import io.swarmlet.api.store.Store;
+import io.swarmlet.api.types.MeshRoutes;
+import io.swarmlet.api.types.MeshStatus;
 import io.swarmlet.api.types.NodeDescription;
 import io.swarmlet.api.types.NodeRole;
 import io.swarmlet.spi.executor.LogSource;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -61,6 +69,11 @@ import org.osgi.service.component.annotations.ReferencePolicy;
  * <p>A session whose leader does not answer, or says it is not (any more) the
  * leader or does not know the session, is dead: every call then throws
  * IllegalStateException, and the agent opens a new session.
+ *
+ * <p>The routing mesh's calls need no session: {@link #meshRoutes} asks the
+ * leader the same way (following FAILED_PRECONDITION hints, skipping managers
+ * that do not answer) on every call, and {@link #reportMesh} sends to the
+ * leader last known without waiting for the answer.
  */
 @Component(service = Dispatcher.class, property = {
         Constants.SERVICE_RANKING + ":Integer=" + RemoteDispatcher.RANKING,
@@ -73,8 +86,10 @@ public final class RemoteDispatcher implements Dispatcher {
     static final String LOCAL = "local";
     static final int RANKING = -100;
 
-    /** Deadline of the short calls (open, status, close). */
+    /** Deadline of the short calls (open, status, close); a long poll's is its timeout plus this. */
     static final long CALL_TIMEOUT_MS = 5_000;
+    /** Deadline of a mesh counters report: the next one follows within seconds anyway. */
+    static final long REPORT_TIMEOUT_MS = 2_000;
     /** How long {@link #open} keeps trying while managers answer but none leads (an election). */
     static final long OPEN_PATIENCE_MS = 3_000;
     static final long OPEN_RETRY_MS = 150;
@@ -207,6 +222,120 @@ public final class RemoteDispatcher implements Dispatcher {
         }
     }
 
+    /**
+     * The leader's routing table, asked of the leader at once (no session).
+     *
+     * @throws IllegalStateException when no manager leads or answers now: the caller tries again
+     */
+    @Override
+    public MeshRoutes meshRoutes(long afterVersion, Duration timeout) throws InterruptedException {
+        long ms = Math.max(0, Math.min(NodeDispatcherService.MAX_POLL_MS, timeout.toMillis()));
+        MeshRoutesRequest request = MeshRoutesRequest.newBuilder().setAfterVersion(afterVersion).setTimeoutMs(ms).build();
+        Deque<Candidate> queue = candidates(new Attempt(), false);
+        String why = queue.isEmpty() ? "no manager address is known (" + managersFile + " is missing or empty)"
+                : "no manager answered";
+        Set<String> tried = new HashSet<>();
+        Candidate c;
+        while ((c = queue.poll()) != null && tried.size() < MAX_TRIES) {
+            if (!tried.add(c.addr())) {
+                continue;
+            }
+            MeshRoutesResponse r;
+            try {
+                r = stub(c.addr()).withDeadlineAfter(ms + CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS).meshRoutes(request);
+            } catch (StatusRuntimeException e) {
+                if (Thread.interrupted()) {
+                    throw new InterruptedException("interrupted while waiting for the mesh routes");
+                }
+                Status st = e.getStatus();
+                String desc = st.getDescription() != null ? st.getDescription() : st.getCode().toString();
+                switch (st.getCode()) {
+                    case FAILED_PRECONDITION -> {
+                        Metadata t = Status.trailersFromThrowable(e);
+                        String hint = t == null ? null : t.get(NodeDispatcherService.LEADER_ADDR_KEY);
+                        String hintId = t == null ? null : t.get(NodeDispatcherService.LEADER_ID_KEY);
+                        if (c.addr().equals(leaderAddr)) {
+                            leaderAddr = null;
+                        }
+                        why = "manager at " + c.addr() + ": " + desc
+                                + (hint != null ? " (leader at " + hint + ")" : " (no leader known: an election?)");
+                        if (hint != null && !tried.contains(hint)) {
+                            queue.addFirst(new Candidate(hintId, hint));
+                        }
+                    }
+                    case UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED -> {
+                        unreachable(c.addr());
+                        why = "the manager at " + c.addr() + " did not answer: " + desc;
+                    }
+                    default -> throw new IllegalStateException("manager at " + c.addr() + " refused the mesh routes: " + desc, e);
+                }
+                continue;
+            }
+            leaderAddr = c.addr();
+            return r.getChanged() ? r.getRoutes() : null;
+        }
+        throw new IllegalStateException("cannot get the mesh routes: " + why);
+    }
+
+    /**
+     * Sends this node's mesh counters to the leader last known and returns at
+     * once; a failure is only logged (the next report follows soon). The leader
+     * takes the node from this node's certificate, whatever {@code nodeId} says.
+     */
+    @Override
+    public void reportMesh(String nodeId, MeshStatus status) {
+        if (!nodeId.equals(selfId)) {
+            LOG.debug("mesh status reported for node {} is sent as this node's ({})", nodeId, selfId);
+        }
+        String addr = leaderAddr;
+        if (addr == null) {
+            Candidate first = candidates(new Attempt(), false).peekFirst();
+            if (first == null) {
+                LOG.debug("mesh status not sent: no manager address is known");
+                return;
+            }
+            addr = first.addr();
+        }
+        String to = addr;
+        try {
+            NodeDispatcherGrpc.newStub(channels.get(to, Channels.MANAGER))
+                    .withDeadlineAfter(REPORT_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+                    .reportMesh(ReportMeshRequest.newBuilder().setStatus(status).build(), new StreamObserver<>() {
+                        @Override
+                        public void onNext(ReportMeshResponse value) {}
+
+                        @Override
+                        public void onError(Throwable t) {
+                            reportFailed(to, t);
+                        }
+
+                        @Override
+                        public void onCompleted() {}
+                    });
+        } catch (RuntimeException e) {
+            LOG.debug("mesh status not sent to {}: {}", to, e.toString()); // stopping
+        }
+    }
+
+    /** A report that did not land: the next one goes where the manager said the leader is, or elsewhere. */
+    private void reportFailed(String addr, Throwable t) {
+        Status st = Status.fromThrowable(t);
+        LOG.debug("mesh status not taken by {}: {}", addr, st);
+        switch (st.getCode()) {
+            case FAILED_PRECONDITION -> {
+                Metadata trailers = Status.trailersFromThrowable(t);
+                String hint = trailers == null ? null : trailers.get(NodeDispatcherService.LEADER_ADDR_KEY);
+                if (hint != null && !hint.equals(addr)) {
+                    leaderAddr = hint;
+                } else if (addr.equals(leaderAddr)) {
+                    leaderAddr = null;
+                }
+            }
+            case UNAVAILABLE, DEADLINE_EXCEEDED -> unreachable(addr);
+            default -> { }
+        }
+    }
+
     // ------------------------------------------------------------ finding the leader
 
     /** What one round of {@link #tryOpen} found out. */
@@ -221,7 +350,7 @@ public final class RemoteDispatcher implements Dispatcher {
     private record Candidate(String nodeId, String addr) {}
 
     private RemoteSession tryOpen(OpenSessionRequest request, Attempt a) {
-        Deque<Candidate> queue = candidates(a);
+        Deque<Candidate> queue = candidates(a, true);
         if (a.selfLeads) {
             return null;
         }
@@ -283,15 +412,19 @@ public final class RemoteDispatcher implements Dispatcher {
         return null;
     }
 
-    /** Whom to ask, best first: the last leader, the store's leader, the managers. */
-    private Deque<Candidate> candidates(Attempt a) {
+    /**
+     * Whom to ask, best first: the last leader, the store's leader, the managers.
+     * For a session this node is never asked (when it leads, {@code a} says so and
+     * nobody is); the mesh's calls may be served by this node's own server.
+     */
+    private Deque<Candidate> candidates(Attempt a, boolean forSession) {
         Map<String, Candidate> byAddr = new LinkedHashMap<>();
         String last = leaderAddr;
         if (last != null) {
             byAddr.put(last, new Candidate(null, last));
         }
         Managers.Leader leader = Managers.leader(store, raft);
-        if (leader != null && leader.nodeId().equals(selfId)) {
+        if (forSession && leader != null && leader.nodeId().equals(selfId)) {
             a.selfLeads = true;
             a.why = "this node leads the cluster: its agent uses the local dispatcher";
             return new ArrayDeque<>();
@@ -306,7 +439,7 @@ public final class RemoteDispatcher implements Dispatcher {
             LOG.debug("cannot read {}: {}", managersFile, e.getMessage());
         }
         for (RemoteManager m : known) {
-            if (!m.getNodeId().equals(selfId)) {
+            if (!forSession || !m.getNodeId().equals(selfId)) {
                 byAddr.putIfAbsent(m.getRemoteAddr(), new Candidate(m.getNodeId().isEmpty() ? null : m.getNodeId(), m.getRemoteAddr()));
             }
         }

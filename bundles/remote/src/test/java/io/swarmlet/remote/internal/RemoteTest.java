@@ -21,8 +21,11 @@ import io.swarmlet.api.grpc.NodeLogsGrpc;
 import io.swarmlet.api.remote.GetRootCACertificateRequest;
 import io.swarmlet.api.remote.GetRootCACertificateResponse;
 import io.swarmlet.api.remote.HeartbeatRequest;
+import io.swarmlet.api.remote.MeshRoutesRequest;
+import io.swarmlet.api.remote.MeshRoutesResponse;
 import io.swarmlet.api.remote.OpenSessionRequest;
 import io.swarmlet.api.remote.RemoteManager;
+import io.swarmlet.api.remote.ReportMeshRequest;
 import io.swarmlet.api.remote.TaskLogsRequest;
 import io.swarmlet.api.store.Kind;
 import io.swarmlet.api.store.RaftMembership;
@@ -31,11 +34,20 @@ import io.swarmlet.api.types.Annotations;
 import io.swarmlet.api.types.Cluster;
 import io.swarmlet.api.types.ClusterSpec;
 import io.swarmlet.api.types.DispatcherConfig;
+import io.swarmlet.api.types.Endpoint;
+import io.swarmlet.api.types.MeshBackend;
+import io.swarmlet.api.types.MeshPortStats;
+import io.swarmlet.api.types.MeshRoutes;
+import io.swarmlet.api.types.MeshStatus;
 import io.swarmlet.api.types.ManagerStatus;
 import io.swarmlet.api.types.Node;
 import io.swarmlet.api.types.NodeDescription;
 import io.swarmlet.api.types.NodeRole;
 import io.swarmlet.api.types.NodeStatus;
+import io.swarmlet.api.types.PortConfig;
+import io.swarmlet.api.types.PortStatus;
+import io.swarmlet.api.types.Service;
+import io.swarmlet.api.types.ServiceSpec;
 import io.swarmlet.api.types.Task;
 import io.swarmlet.api.types.TaskState;
 import io.swarmlet.api.types.TaskStatus;
@@ -413,6 +425,143 @@ class RemoteTest {
         reader.cancel(true); // interrupts the reader: the call is cancelled, the node's producer interrupted
         await("producer interrupted", logs.interrupted::get);
         s.close();
+    }
+
+    // ------------------------------------------------------------ routing mesh
+
+    static final PortConfig WEB = PortConfig.newBuilder().setProtocol(PortConfig.Protocol.TCP).setTargetPort(80)
+            .setPublishedPort(18080).setPublishMode(PortConfig.PublishMode.INGRESS).build();
+
+    @Test
+    void aWorkerLongPollsTheMeshRoutesOfTheLeaderWithoutASession() throws Exception {
+        // backends need a READY node: the leader's own agent keeps its session (the others' nodes go down)
+        Session own = dispatcher.open(LEADER, describe("lead"));
+        pool.submit(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                own.heartbeat();
+                Thread.sleep(HEARTBEAT_MS / 3);
+            }
+            return null;
+        });
+        store.update(tx -> {
+            tx.create(Kind.SERVICE, Service.newBuilder().setId("svc")
+                    .setSpec(ServiceSpec.newBuilder().setAnnotations(Annotations.newBuilder().setName("web")))
+                    .setEndpoint(Endpoint.newBuilder().addPorts(WEB)).build());
+            tx.create(Kind.TASK, running(task("task1", LEADER), 31001));
+            tx.create(Kind.TASK, running(task("task2", LEADER), 31002));
+        });
+        // the worker knows only the manager that does not lead: the call follows its hint
+        MeshRoutes first = awaitRoutes(workerClient, r -> r.getRoutesCount() == 1 && r.getRoutes(0).getBackendsCount() == 2);
+        assertEquals(List.of(MeshBackend.newBuilder().setTaskId("task1").setNodeId(LEADER).setAddr("127.0.0.1")
+                .setPort(31001).build(), MeshBackend.newBuilder().setTaskId("task2").setNodeId(LEADER).setAddr("127.0.0.1")
+                .setPort(31002).build()), first.getRoutes(0).getBackendsList());
+        assertEquals("round-robin", first.getRoutes(0).getLbStrategy());
+
+        // nothing new: changed=false at the timeout, which the client returns as null
+        long t0 = System.nanoTime();
+        assertNull(workerClient.meshRoutes(first.getVersion(), Duration.ofMillis(300)));
+        assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(250), "waited for the timeout");
+
+        // a task to be stopped leaves the table at once: a waiting poll returns within milliseconds
+        Future<MeshRoutes> waiting = pool.submit(() -> workerClient.meshRoutes(first.getVersion(), LONG));
+        Thread.sleep(200);
+        store.update(tx -> tx.update(Kind.TASK, task("task1").toBuilder().setDesiredState(TaskState.SHUTDOWN).build()));
+        t0 = System.nanoTime();
+        MeshRoutes next = waiting.get(LONG.toSeconds(), TimeUnit.SECONDS);
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        assertTrue(ms < 200, "woke " + ms + " ms after the commit");
+        assertEquals(List.of("task2"), next.getRoutes(0).getBackendsList().stream().map(MeshBackend::getTaskId).toList());
+
+        // over raw gRPC: the manager that does not lead says where the leader is, like for sessions
+        ManagedChannel ch = channel(otherAddr, workerCreds, Channels.MANAGER);
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> NodeDispatcherGrpc.newBlockingStub(ch)
+                .meshRoutes(MeshRoutesRequest.newBuilder().setTimeoutMs(10).build()));
+        assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode());
+        assertEquals(leaderAddr, Status.trailersFromThrowable(e).get(NodeDispatcherService.LEADER_ADDR_KEY));
+        // the leader answers a caller that knows the table with changed=false
+        ManagedChannel toLeader = channel(leaderAddr, workerCreds, Channels.MANAGER);
+        MeshRoutesResponse same = NodeDispatcherGrpc.newBlockingStub(toLeader).meshRoutes(MeshRoutesRequest.newBuilder()
+                .setAfterVersion(next.getVersion()).setTimeoutMs(50).build());
+        assertTrue(!same.getChanged() && !same.hasRoutes(), same.toString());
+    }
+
+    @Test
+    void aMeshPollInProgressFollowsTheLeaderWhenItMoves() throws Exception {
+        MeshRoutes first = workerClient.meshRoutes(0, LONG);
+        assertNotNull(first);
+        Future<MeshRoutes> poll = pool.submit(() -> workerClient.meshRoutes(first.getVersion(), LONG));
+        Thread.sleep(200);
+
+        raft.leader = OTHER;
+        leaderServer.setLocalDispatcher(null);
+        dispatcher.stop();
+        DispatcherImpl next = new DispatcherImpl(store);
+        next.start();
+        cleanup.add(next::stop);
+        otherServer.setLocalDispatcher(next);
+
+        // the same table has the same version at the new leader: the poll waits there for a change
+        Thread.sleep(300);
+        assertTrue(!poll.isDone(), "still waiting");
+        store.update(tx -> tx.create(Kind.SERVICE, Service.newBuilder().setId("svc")
+                .setSpec(ServiceSpec.newBuilder().setAnnotations(Annotations.newBuilder().setName("web")))
+                .setEndpoint(Endpoint.newBuilder().addPorts(WEB)).build()));
+        MeshRoutes changed = poll.get(LONG.toSeconds(), TimeUnit.SECONDS);
+        assertEquals(1, changed.getRoutesCount());
+        assertTrue(changed.getVersion() > first.getVersion());
+    }
+
+    @Test
+    void meshCountersFromANodeCertificateLandInThatNodesObject() throws Exception {
+        MeshStatus counters = MeshStatus.newBuilder().setTimestamp(1234).addPorts(MeshPortStats.newBuilder()
+                .setServiceId("svc").setPublishedPort(18080).setConnectionsTotal(7).setBytesIn(100)).build();
+        // fire and forget, to the manager the worker knows first (not the leader: that report is lost, and its
+        // answer says where the leader is), then to the leader: the mesh reports every few seconds like this
+        long deadline = System.nanoTime() + LONG.toNanos();
+        while (!node(WORKER).getMesh().equals(counters)) {
+            assertTrue(System.nanoTime() < deadline, "timed out");
+            workerClient.reportMesh(WORKER, counters);
+            Thread.sleep(100);
+        }
+        assertEquals(MeshStatus.getDefaultInstance(), node(OTHER).getMesh());
+
+        // whatever node the request names, the certificate's is the one written
+        ManagedChannel ch = channel(leaderAddr, otherCreds, Channels.MANAGER);
+        NodeDispatcherGrpc.newBlockingStub(ch).reportMesh(ReportMeshRequest.newBuilder().setStatus(counters).build());
+        await("other's counters", () -> node(OTHER).getMesh().equals(counters));
+
+        // only the leader takes them; a caller without a certificate is refused
+        ManagedChannel toOther = channel(otherAddr, workerCreds, Channels.MANAGER);
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> NodeDispatcherGrpc.newBlockingStub(toOther)
+                .reportMesh(ReportMeshRequest.newBuilder().setStatus(counters).build()));
+        assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode());
+        assertEquals(LEADER, Status.trailersFromThrowable(e).get(NodeDispatcherService.LEADER_ID_KEY));
+        ManagedChannel anonymous = Transports.tlsChannel(leaderAddr, null, workerCreds.trustManager(), Channels.MANAGER);
+        cleanup.add(anonymous::shutdownNow);
+        StatusRuntimeException u = assertThrows(StatusRuntimeException.class, () -> NodeDispatcherGrpc.newBlockingStub(anonymous)
+                .reportMesh(ReportMeshRequest.newBuilder().setStatus(counters).build()));
+        assertEquals(Status.Code.UNAUTHENTICATED, u.getStatus().getCode());
+    }
+
+    /** The table once it satisfies {@code condition}, through {@code client}. */
+    private static MeshRoutes awaitRoutes(RemoteDispatcher client, java.util.function.Predicate<MeshRoutes> condition)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + LONG.toNanos();
+        MeshRoutes r = client.meshRoutes(0, LONG);
+        while (!condition.test(r)) {
+            assertTrue(System.nanoTime() < deadline, "timed out; the table is " + r);
+            MeshRoutes next = client.meshRoutes(r.getVersion(), Duration.ofSeconds(5));
+            r = next == null ? r : next;
+        }
+        return r;
+    }
+
+    /** The task RUNNING, its target port published on {@code nodePort}. */
+    private static Task running(Task t, int nodePort) {
+        return t.toBuilder().setEndpoint(Endpoint.newBuilder().addPorts(WEB))
+                .setStatus(TaskStatus.newBuilder().setState(TaskState.RUNNING).setTimestamp(2)
+                        .setPortStatus(PortStatus.newBuilder().addPorts(WEB.toBuilder().setPublishedPort(nodePort))))
+                .build();
     }
 
     // ------------------------------------------------------------ the server
