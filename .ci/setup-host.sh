@@ -184,3 +184,17 @@ if ! image_exists swarmlet/busybox:1 || ! image_exists swarmlet/busybox:2; then
         log "built image swarmlet/busybox:2"
     fi
 fi
+
+# swarmlet/udpecho:1 — busybox plus a static UDP echo (.ci/images/udpecho.c) for the routing mesh's UDP tests
+if ! image_exists swarmlet/udpecho:1; then
+    if ! command -v gcc >/dev/null 2>&1 || { [ ! -f /usr/lib/x86_64-linux-gnu/libc.a ] && [ ! -f /usr/lib/libc.a ]; }; then
+        apt_install gcc libc6-dev
+    fi
+    here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+    ctx="$(mktemp -d)"
+    gcc -static -O2 -o "$ctx/udpecho" "$here/images/udpecho.c" || die "cannot compile .ci/images/udpecho.c"
+    printf 'FROM swarmlet/busybox:1\nCOPY udpecho /bin/udpecho\nCMD ["/bin/udpecho"]\n' >"$ctx/Dockerfile"
+    DOCKER_BUILDKIT=0 docker build -q -t swarmlet/udpecho:1 "$ctx" >/dev/null 2>&1 || die "docker build of swarmlet/udpecho:1 failed"
+    rm -rf "$ctx"
+    log "built image swarmlet/udpecho:1"
+fi

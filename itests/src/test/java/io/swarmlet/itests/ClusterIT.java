@@ -70,10 +70,17 @@ class ClusterIT {
         int starts;
 
         final Path root;
+        /** The loopback address the node listens and advertises on (127.0.0.1 unless given). */
+        final String host;
 
         Member(Path root, String name) throws IOException {
+            this(root, name, "127.0.0.1");
+        }
+
+        Member(Path root, String name, String host) throws IOException {
             this.root = root;
             this.name = name;
+            this.host = host;
             this.state = root.resolve(name);
             this.socket = root.resolve(name + ".sock");
             this.remotePort = Dist.freePort();
@@ -81,12 +88,12 @@ class ClusterIT {
         }
 
         String remote() {
-            return "127.0.0.1:" + remotePort;
+            return host + ":" + remotePort;
         }
 
         List<String> flags(String... extra) {
             List<String> f = new ArrayList<>(List.of("--state-dir", state.toString(), "--listen-control-api",
-                    socket.toString(), "--listen-remote-api", remote(), "--listen-raft-api", "127.0.0.1:" + raftPort,
+                    socket.toString(), "--listen-remote-api", remote(), "--listen-raft-api", host + ":" + raftPort,
                     "--hostname", name));
             f.addAll(List.of(extra));
             return f;

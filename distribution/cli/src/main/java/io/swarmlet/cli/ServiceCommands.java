@@ -269,6 +269,9 @@ public final class ServiceCommands extends CliCommand.Group {
     static String taskPorts(Task t) {
         List<String> out = new ArrayList<>();
         for (PortConfig p : t.getStatus().getPortStatus().getPortsList()) {
+            if (p.getPublishMode() != PortConfig.PublishMode.HOST) {
+                continue; // as docker: a task's own node ports behind the mesh are not its published ports
+            }
             out.add("*:" + p.getPublishedPort() + "->" + p.getTargetPort() + "/" + Services.protocol(p));
         }
         return String.join(",", out);
