@@ -32,20 +32,43 @@ final class Relay extends ChannelInboundHandlerAdapter {
     private final LongAdder bytes;
     private final PortStats stats;
     private final boolean backendSide;
+    private final Replay replay;
+    /** Called when the backend closes or resets before answering and the connection can move (backend side only). */
+    private final Runnable silentClose;
+    /** The connection moved to another backend: this backend channel's end must not touch the client. */
+    private boolean abandoned;
 
-    private Relay(Channel peer, LongAdder bytes, PortStats stats, boolean backendSide) {
+    private Relay(Channel peer, LongAdder bytes, PortStats stats, boolean backendSide, Replay replay, Runnable silentClose) {
         this.peer = peer;
         this.bytes = bytes;
         this.stats = stats;
         this.backendSide = backendSide;
+        this.replay = replay;
+        this.silentClose = silentClose;
     }
 
-    /** Joins a client and its connected backend, and starts reading both. Called on their event loop. */
-    static void join(Channel client, Channel backend, PortStats stats) {
-        client.pipeline().addLast("relay", new Relay(backend, stats.bytesIn, stats, false));
-        backend.pipeline().addLast("relay", new Relay(client, stats.bytesOut, stats, true));
+    /**
+     * Joins a client and its connected backend, and starts reading both. Called
+     * on their event loop. Until the backend answers, what the client sends is
+     * kept in {@code replay}; should the backend close or reset first,
+     * {@code silentClose} runs instead of the client being closed.
+     */
+    static void join(Channel client, Channel backend, PortStats stats, Replay replay, Runnable silentClose) {
+        client.pipeline().addLast("relay", new Relay(backend, stats.bytesIn, stats, false, replay, null));
+        backend.pipeline().addLast("relay", new Relay(client, stats.bytesOut, stats, true, replay, silentClose));
         resume(client);
         resume(backend);
+    }
+
+    /** The backend left without a byte while the client's data can still be replayed elsewhere. */
+    private boolean movesOn() {
+        if (!backendSide || abandoned || !replay.possible() || !peer.isActive()) {
+            return false;
+        }
+        abandoned = true;
+        stats.backendErrors.increment();
+        silentClose.run();
+        return true;
     }
 
     /**
@@ -69,6 +92,11 @@ final class Relay extends ChannelInboundHandlerAdapter {
         }
         if (msg instanceof ByteBuf buf) {
             bytes.add(buf.readableBytes());
+            if (backendSide) {
+                replay.answered();
+            } else {
+                replay.sent(buf);
+            }
         }
         peer.write(msg, peer.voidPromise()); // a failed write surfaces as the peer's exceptionCaught, which closes it
         if (!peer.isWritable()) {
@@ -100,6 +128,13 @@ final class Relay extends ChannelInboundHandlerAdapter {
         if (evt instanceof ChannelInputShutdownEvent) {
             // this side will send no more: pass the FIN on once everything it sent is written
             Channel self = ctx.channel();
+            if (backendSide && (abandoned || movesOn())) {
+                self.close();
+                return;
+            }
+            if (!backendSide) {
+                replay.inputShutdown();
+            }
             if (peer.isActive()) {
                 peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
                     if (!f.isSuccess() || !(peer instanceof DuplexChannel duplex)) {
@@ -121,6 +156,12 @@ final class Relay extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (!backendSide) {
+            replay.discard();
+        } else if (abandoned || movesOn()) {
+            ctx.fireChannelInactive();
+            return;
+        }
         if (peer.isActive()) {
             peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         }
@@ -129,8 +170,8 @@ final class Relay extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (backendSide) {
-            stats.backendErrors.increment();
+        if (backendSide && !abandoned && !replay.possible()) {
+            stats.backendErrors.increment(); // (one that can still move is counted when it does)
         }
         LOG.debug("mesh {} connection {}: {}", backendSide ? "backend" : "client", ctx.channel(), cause.toString());
         ctx.close();

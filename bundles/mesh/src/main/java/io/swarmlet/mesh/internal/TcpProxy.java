@@ -23,8 +23,10 @@ import org.apache.logging.log4j.Logger;
  * event loop, so the pair never crosses threads) and, once connected, joins the
  * two with a {@link Relay} each way. A backend that cannot be reached counts a
  * backend error, is released and the next pick excludes it; when none is left
- * the client is closed. Each successful pick is released when its backend
- * connection closes, each failed one at once: exactly one release per pick.
+ * the client is closed. A backend that closes or resets before sending a byte
+ * is treated the same, as long as what the client sent meanwhile is small
+ * enough to send again ({@link Replay}). Each successful pick is released when
+ * its backend connection closes, each failed one at once: exactly one release per pick.
  *
  * <p>The backends are read from the listener at each attempt, so a retry
  * already follows a new table.
@@ -41,6 +43,9 @@ final class TcpProxy extends ChannelInboundHandlerAdapter {
     /** What the client sent before its backend was connected (epoll delivers data and FIN even without reading). */
     private List<Object> early;
     private boolean earlyInputShutdown;
+    private ChannelHandlerContext ctx;
+    /** What the client sent since the current backend was joined, until it answers. */
+    private final Replay replay = new Replay();
 
     TcpProxy(TcpListener listener) {
         this.listener = listener;
@@ -48,6 +53,7 @@ final class TcpProxy extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
         listener.stats.opened();
         counted = true;
         connect(ctx);
@@ -65,6 +71,7 @@ final class TcpProxy extends ChannelInboundHandlerAdapter {
             p.close(); // the client left before its backend answered
         }
         discardEarly();
+        replay.discard();
         ctx.fireChannelInactive();
     }
 
@@ -146,12 +153,12 @@ final class TcpProxy extends ChannelInboundHandlerAdapter {
                     return;
                 }
                 joined = true;
-                Relay.join(client, outbound, listener.stats);
+                Relay.join(client, outbound, listener.stats, replay, () -> moveOn(backend));
                 // replay what arrived early through the relay, in order, then the half-close if it came too
-                List<Object> replay = early;
+                List<Object> pendingData = early;
                 early = null;
-                if (replay != null) {
-                    replay.forEach(ctx::fireChannelRead);
+                if (pendingData != null) {
+                    pendingData.forEach(ctx::fireChannelRead);
                     ctx.fireChannelReadComplete();
                 }
                 if (earlyInputShutdown) {
@@ -168,6 +175,25 @@ final class TcpProxy extends ChannelInboundHandlerAdapter {
                 connect(ctx);
             }
         });
+    }
+
+    /**
+     * The joined backend closed or reset before answering, and the client's
+     * data so far is kept: like a refusal, the connection goes to another
+     * backend, with that data (and the client's FIN, if it came) sent again.
+     */
+    private void moveOn(InetSocketAddress backend) {
+        Channel client = ctx.channel();
+        joined = false;
+        client.config().setAutoRead(false);
+        if (client.pipeline().get("relay") != null) {
+            client.pipeline().remove("relay");
+        }
+        failed.add(backend);
+        early = replay.take();
+        earlyInputShutdown = replay.wasInputShutdown();
+        LOG.debug("mesh: backend {} closed {} without answering; trying another", backend, listener.key);
+        connect(ctx);
     }
 
     private static InetSocketAddress pick(LoadBalancer lb, Target target, List<InetSocketAddress> candidates,

@@ -11,9 +11,14 @@ import java.util.ArrayDeque;
 
 /**
  * One UDP client's conversation with its backend through a published port:
- * an outbound datagram socket connected to the backend. The few datagrams
- * that arrive before that socket is connected wait (a handful at most; more are
- * dropped, as UDP may). Lives on its listener's event loop.
+ * an outbound datagram socket of its own (an ephemeral port) that sends to the
+ * backend and takes as replies the datagrams that come from the backend's
+ * port. The socket is not connected: a backend node with several addresses
+ * may answer from another one than it was sent to (docker-proxy, bound to all
+ * addresses, replies from the address the kernel routes by), which a connected
+ * socket would drop. The few datagrams that arrive before the socket is bound
+ * wait (a handful at most; more are dropped, as UDP may). Lives on its
+ * listener's event loop.
  */
 final class UdpFlow {
 
@@ -63,7 +68,7 @@ final class UdpFlow {
 
     private void write(ByteBuf content) {
         if (outbound.isActive() && outbound.isWritable()) {
-            outbound.writeAndFlush(content, outbound.voidPromise());
+            outbound.writeAndFlush(new DatagramPacket(content, backend), outbound.voidPromise());
         } else {
             content.release();
         }
@@ -88,7 +93,8 @@ final class UdpFlow {
         return new ChannelInboundHandlerAdapter() {
             @Override
             public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                if (msg instanceof DatagramPacket packet) {
+                if (msg instanceof DatagramPacket packet && packet.sender() != null
+                        && packet.sender().getPort() == backend.getPort()) {
                     lastActive = System.nanoTime();
                     listener.reply(listening, client, packet.content());
                 } else {
@@ -98,7 +104,7 @@ final class UdpFlow {
 
             @Override
             public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-                // typically ICMP port unreachable: the backend is gone; the client's next datagram picks again
+                // the backend is gone or the socket failed: the client's next datagram picks again
                 listener.stats.backendErrors.increment();
                 ctx.close();
             }

@@ -165,7 +165,7 @@ final class UdpListener extends Listener {
                 .option(ChannelOption.ALLOCATOR, Transport.ALLOCATOR)
                 .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM))
                 .handler(flow.replies())
-                .connect(backend);
+                .bind(new InetSocketAddress(0)); // not connected: see UdpFlow
         flow.attach(f.channel());
         mesh.track(f.channel());
         flows.put(client, flow);

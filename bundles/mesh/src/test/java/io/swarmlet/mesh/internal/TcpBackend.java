@@ -25,7 +25,11 @@ final class TcpBackend implements AutoCloseable {
         /** Reads to the end of input, then answers "NAME COUNT" and closes. */
         COUNT,
         /** Reads to the end of input, then sends {@link #BIG} bytes (i % 251) and closes. */
-        DOWNLOAD
+        DOWNLOAD,
+        /** Accepts and closes without a byte, like docker-proxy in front of a container that just died. */
+        HANGUP,
+        /** Accepts and resets without a byte. */
+        RESET
     }
 
     static final int BIG = 4 * 1024 * 1024;
@@ -82,6 +86,8 @@ final class TcpBackend implements AutoCloseable {
                     }
                 }
                 case ECHO -> in.transferTo(out);
+                case HANGUP -> { }
+                case RESET -> s.setSoLinger(true, 0);
                 case COUNT -> {
                     long n = 0;
                     byte[] buf = new byte[16384];

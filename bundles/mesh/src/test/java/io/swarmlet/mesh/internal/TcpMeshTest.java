@@ -5,6 +5,7 @@ import static io.swarmlet.mesh.internal.Tables.tcp;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -139,6 +140,42 @@ class TcpMeshTest {
         assertTrue(s.getBackendErrors() >= 3, "refusals counted: " + s);
         assertEquals(12, s.getConnectionsTotal());
         Eventually.await(lb::balanced, () -> "every pick released once: " + lb);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"HANGUP", "RESET"})
+    void aBackendThatClosesWithoutAnsweringIsSkippedAndTheRequestSentAgain(String how) throws Exception {
+        TcpBackend dying = backend("dying", TcpBackend.Mode.valueOf(how));
+        TcpBackend a = backend("a", TcpBackend.Mode.LINES);
+        int port = Tables.freeTcpPort();
+        mesh(true).apply(table(1, tcp("web", port, dying.address(), a.address())));
+        for (int i = 0; i < 10; i++) {
+            assertEquals("a x" + i, request(port, "x" + i), "every request is answered, by the backend that answers");
+        }
+        assertTrue(dying.accepted.get() >= 4, "the rotation did reach the dying backend: " + dying.accepted);
+        MeshPortStats s = Tables.stats(mesh, PortConfig.Protocol.TCP, port);
+        assertEquals(dying.accepted.get(), s.getBackendErrors(), "each silent close counted once: " + s);
+        Eventually.await(lb::balanced, lb::toString);
+    }
+
+    @Test
+    void aBackendThatAnsweredAndThenDiesIsNotRetried() throws Exception {
+        TcpBackend a = backend("a", TcpBackend.Mode.LINES);
+        int port = Tables.freeTcpPort();
+        mesh(true).apply(table(1, tcp("web", port, a.address())));
+        try (Line c = new Line(port)) {
+            assertEquals("a one", c.ask("one"));
+            a.close(); // resets the connection after an answer: the client must see it
+            assertNull(readOrNull(c), "the client's connection ends");
+        }
+    }
+
+    private static String readOrNull(Line c) {
+        try {
+            return c.in.readLine();
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     @Test
