@@ -3,6 +3,8 @@
 # State: /tmp/swarmlet (control socket /tmp/swarmlet/swarmletd.sock, output /tmp/swarmlet/swarmletd.out).
 # Run it again at any time: a swarmletd it started earlier that is still running is reused.
 # SKIP_BUILD=1 ./quickstart.sh uses the distribution already built.
+# LISTEN_REMOTE_API=0.0.0.0:4242 ./quickstart.sh takes nodes from other machines (default: this
+# machine's 127.0.0.1, so that more nodes can run here on 127.0.0.2, .3... each with its own mesh).
 set -euo pipefail
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")"
 
@@ -45,7 +47,7 @@ else
     mkdir -p "$STATE"
     step "Starting swarmletd in the background (state $STATE, output $OUT)"
     "$DIST/bin/swarmletd" --state-dir "$STATE" --listen-control-api "$SOCK" --hostname "$(hostname)" \
-        >"$OUT" 2>&1 </dev/null &
+        --listen-remote-api "${LISTEN_REMOTE_API:-127.0.0.1:4242}" >"$OUT" 2>&1 </dev/null &
     pid=$!
     started=1
     echo "$pid" >"$PIDFILE"
@@ -86,6 +88,9 @@ Next, try:
     swarmlet service update --image swarmlet/busybox:2 --update-parallelism 2 nginx
     swarmlet service logs nginx
     swarmlet service rm nginx
+    swarmlet service create --name web --publish 8080:80 --replicas 3 swarmlet/busybox:1 \\
+        sh -c 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 80 -h /www'
+    curl 127.0.0.1:8080             # a different container each time (the routing mesh)
     swarmlet node drain <ID>        # then: swarmlet node activate <ID>
 
 Logs: $OUT and $STATE/logs/swarmletd.log. Stop it: kill $pid

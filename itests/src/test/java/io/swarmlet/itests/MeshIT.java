@@ -385,6 +385,28 @@ class MeshIT {
         }
     }
 
+    @Test
+    @Order(11)
+    void publishAddAndRmMoveThePortOnEveryNode() throws Exception {
+        Member m1 = nodes.get("m1");
+        // the same target on a port the cluster chooses: the first free one of 30000-32767
+        m1.ok("service", "update", "--publish-rm", "80", "--publish-add", "80", "busy");
+        String ls = await("busy on a dynamic port", 60, () -> m1.ok("service", "ls").out(),
+                o -> o.lines().anyMatch(l -> l.contains(" busy ") && l.contains("*:30000->80/tcp")));
+        assertFalse(ls.lines().filter(l -> l.contains(" busy ")).findFirst().orElseThrow().contains("18081"), ls);
+        for (Member m : nodes.values()) {
+            await("busy on " + m.host + ":30000", 60, () -> get(m.host, 30000, null), b -> !b.isEmpty());
+            await("18081 closed on " + m.host, 30, () -> {
+                try {
+                    get(m.host, 18081, null);
+                    return false;
+                } catch (IOException e) {
+                    return true; // refused: nothing listens there any more
+                }
+            }, closed -> closed);
+        }
+    }
+
     // ------------------------------------------------------------ helpers
 
     /** The hostnames (short container IDs) of the running web containers. */
