@@ -46,6 +46,13 @@ final class MeshTable {
     /** The strategy of services that name none when the cluster names none either. */
     static final String DEFAULT_STRATEGY = "round-robin";
 
+    /**
+     * A service label that names its strategy when its endpoint spec does not
+     * (for specs written by tools that only know labels, such as compose files'
+     * {@code deploy.labels}).
+     */
+    static final String STRATEGY_LABEL = "io.swarmlet.lb-strategy";
+
     /** What the table uses of a service: its name, allocated ingress ports, its own strategy. */
     private record Svc(String name, List<PortConfig> ports, String lbStrategy) {
         static Svc of(Service s) {
@@ -55,6 +62,9 @@ final class MeshTable {
             String lb = s.getSpec().getEndpoint().getLbStrategy();
             if (lb.isEmpty()) {
                 lb = s.getEndpoint().getSpec().getLbStrategy(); // the allocator's copy of the spec
+            }
+            if (lb.isEmpty()) {
+                lb = s.getSpec().getAnnotations().getLabelsOrDefault(STRATEGY_LABEL, "").trim();
             }
             return new Svc(s.getSpec().getAnnotations().getName(), ports, lb);
         }

@@ -203,6 +203,16 @@ class MeshRoutesTest {
                 .setEndpoint(Endpoint.newBuilder().setSpec(EndpointSpec.newBuilder().setLbStrategy("power-of-two"))
                         .addPorts(WEB.toBuilder().setPublishedPort(18081))).build()));
         awaitRoutes(r -> r.getRoutes(1).getLbStrategy().equals("power-of-two"));
+
+        // a label names it when the endpoint spec does not (compose files' deploy.labels)
+        store.update(tx -> {
+            Service s1 = tx.get(Kind.SERVICE, "s1").orElseThrow();
+            ServiceSpec.Builder spec = s1.getSpec().toBuilder();
+            spec.getEndpointBuilder().setLbStrategy("");
+            spec.getAnnotationsBuilder().putLabels(MeshTable.STRATEGY_LABEL, "power-of-two");
+            tx.update(Kind.SERVICE, s1.toBuilder().setSpec(spec).build());
+        });
+        awaitRoutes(r -> r.getRoutes(0).getLbStrategy().equals("power-of-two"));
     }
 
     @Test

@@ -152,6 +152,15 @@ final class TcpProxy extends ChannelInboundHandlerAdapter {
                     outbound.close();
                     return;
                 }
+                if (!outbound.isActive()) {
+                    // closed or reset before this listener ran (the relay would never hear of it): a refusal
+                    listener.stats.backendErrors.increment();
+                    failed.add(backend);
+                    LOG.debug("mesh: backend {} of service {} closed at once; trying another", backend,
+                            target.serviceName());
+                    connect(ctx);
+                    return;
+                }
                 joined = true;
                 Relay.join(client, outbound, listener.stats, replay, () -> moveOn(backend));
                 // replay what arrived early through the relay, in order, then the half-close if it came too
