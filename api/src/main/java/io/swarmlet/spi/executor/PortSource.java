@@ -21,4 +21,14 @@ public interface PortSource {
      * nothing or does not run.
      */
     List<PortConfig> publishedPorts() throws ExecutorException;
+
+    /**
+     * An address at which this node reaches the task's target ports directly,
+     * without the published node port (for a container, its IP address on the
+     * engine's bridge network), or "" if there is none. The routing mesh of
+     * this node connects there, and falls back to the node port if it cannot.
+     */
+    default String containerAddress() throws ExecutorException {
+        return "";
+    }
 }

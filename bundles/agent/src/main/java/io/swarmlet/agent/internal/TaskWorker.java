@@ -81,6 +81,8 @@ final class TaskWorker implements Runnable {
     private boolean runtimeRemoved;
     private ContainerStatus container = ContainerStatus.getDefaultInstance();
     private PortStatus ports = PortStatus.getDefaultInstance();
+    /** Where this node reaches the task's ports directly ("" = only through its node ports). */
+    private String address = "";
     /** System.nanoTime() when the mesh drain before stopping ends; 0 = not draining. */
     private long drainUntil;
     private long backoffMs;
@@ -397,7 +399,7 @@ final class TaskWorker implements Runnable {
         if (rs.running()) {
             LOG.info("task {}: adopted its running container {}", taskId, rs.containerId());
             readPorts();
-            if (!ports.equals(status.getPortStatus())) {
+            if (!ports.equals(status.getPortStatus()) || !address.equals(status.getContainerStatus().getAddress())) {
                 // the store may lack them (reported by an agent that did not read ports) or have stale ones
                 report(TaskState.RUNNING, status.getMessage().isEmpty() ? "started" : status.getMessage(), "");
             }
@@ -535,6 +537,7 @@ final class TaskWorker implements Runnable {
             Controller c = controller();
             if (c instanceof PortSource source) {
                 ports = PortStatus.newBuilder().addAllPorts(source.publishedPorts()).build();
+                address = ports.getPortsCount() > 0 ? source.containerAddress() : "";
             }
         } catch (ExecutorException | RuntimeException e) {
             // the task runs all the same; the mesh only misses it as a backend
@@ -560,6 +563,9 @@ final class TaskWorker implements Runnable {
         }
         if (state == TaskState.RUNNING && ports.getPortsCount() > 0) {
             b.setPortStatus(ports);
+            if (!address.isEmpty()) {
+                b.setContainerStatus(container.toBuilder().setAddress(address));
+            }
         }
         status = b.build();
         reported = status;

@@ -78,13 +78,14 @@ final class MeshTable {
     }
 
     /** A task that may serve: RUNNING, meant to stay RUNNING, on a node; with the ports its node published. */
-    private record Candidate(String taskId, String serviceId, String nodeId, List<PortConfig> published) {
+    private record Candidate(String taskId, String serviceId, String nodeId, List<PortConfig> published, String address) {
         static Candidate of(Task t) {
             if (t.getStatus().getState() != TaskState.RUNNING || t.getDesiredState() != TaskState.RUNNING
                     || t.getNodeId().isEmpty() || t.getServiceId().isEmpty()) {
                 return null;
             }
-            return new Candidate(t.getId(), t.getServiceId(), t.getNodeId(), t.getStatus().getPortStatus().getPortsList());
+            return new Candidate(t.getId(), t.getServiceId(), t.getNodeId(), t.getStatus().getPortStatus().getPortsList(),
+                    t.getStatus().getContainerStatus().getAddress());
         }
     }
 
@@ -283,7 +284,7 @@ final class MeshTable {
                     if (p.getTargetPort() == port.getTargetPort() && p.getProtocol() == port.getProtocol()
                             && p.getPublishedPort() > 0) {
                         r.addBackends(MeshBackend.newBuilder().setTaskId(c.taskId()).setNodeId(c.nodeId())
-                                .setAddr(h.addr()).setPort(p.getPublishedPort()));
+                                .setAddr(h.addr()).setPort(p.getPublishedPort()).setContainerAddr(c.address()));
                         break;
                     }
                 }

@@ -66,6 +66,10 @@ public final class MeshComponent implements Mesh {
                 + " Netty 4.2.18's epoll cuts a connection whose client half-closed and then receives more than"
                 + " the socket buffers hold (design/mesh.md); nio avoids that")
         String transport() default "auto";
+
+        @AttributeDefinition(description = "Connect to this node's own tasks at their container address (one proxy"
+                + " hop less than their node port, which stays the fallback)")
+        boolean directToLocalTasks() default true;
     }
 
     @Reference
@@ -118,7 +122,8 @@ public final class MeshComponent implements Mesh {
         MeshSettings settings = new MeshSettings(host,
                 Duration.ofMillis(Math.max(1, config.connectTimeoutMs())),
                 Duration.ofMillis(Math.max(100, config.udpIdleTimeoutMs())),
-                Math.max(0, config.ioThreads()), !"nio".equalsIgnoreCase(config.transport().trim()));
+                Math.max(0, config.ioThreads()), !"nio".equalsIgnoreCase(config.transport().trim()),
+                config.directToLocalTasks() ? local.nodeId() : "");
         mesh = new RoutingMesh(settings, balancers);
         control = new ControlLoop(mesh, () -> dispatcher, local::nodeId,
                 Duration.ofMillis(Math.max(100, config.reportPeriodMs())));

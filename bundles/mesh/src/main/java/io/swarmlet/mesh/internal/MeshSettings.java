@@ -11,9 +11,11 @@ import java.time.Duration;
  * @param udpIdleTimeout a UDP flow without a datagram either way for this long is closed
  * @param ioThreads event loop threads (0 = one per processor)
  * @param preferEpoll use epoll when available (false: NIO, for tests)
+ * @param localNodeId this node: its own tasks are dialled at their container address when they have one
+ *                    ("" = always through node ports)
  */
 record MeshSettings(InetAddress listenHost, Duration connectTimeout, Duration udpIdleTimeout, int ioThreads,
-        boolean preferEpoll) {
+        boolean preferEpoll, String localNodeId) {
 
     /** The listen address as errors and logs show it. */
     String listenHostString() {

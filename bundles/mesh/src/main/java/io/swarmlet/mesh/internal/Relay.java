@@ -86,17 +86,20 @@ final class Relay extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof ByteBuf buf) {
+            // recorded first: a backend that is already gone (its close not yet handled) gets it replayed elsewhere
+            if (backendSide) {
+                replay.answered();
+            } else {
+                replay.sent(buf);
+            }
+        }
         if (!peer.isActive()) {
             ReferenceCountUtil.release(msg);
             return;
         }
         if (msg instanceof ByteBuf buf) {
             bytes.add(buf.readableBytes());
-            if (backendSide) {
-                replay.answered();
-            } else {
-                replay.sent(buf);
-            }
         }
         peer.write(msg, peer.voidPromise()); // a failed write surfaces as the peer's exceptionCaught, which closes it
         if (!peer.isWritable()) {

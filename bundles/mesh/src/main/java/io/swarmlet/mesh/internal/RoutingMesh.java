@@ -101,7 +101,7 @@ final class RoutingMesh implements AutoCloseable {
                 continue;
             }
             PortKey key = new PortKey(port.getProtocol(), number);
-            if (wanted.putIfAbsent(key, Target.of(route)) != null) {
+            if (wanted.putIfAbsent(key, Target.of(route, settings.localNodeId())) != null) {
                 LOG.warn("mesh: {} routed twice in table {}; service {} ignored", key, table.getVersion(),
                         route.getServiceName());
             }

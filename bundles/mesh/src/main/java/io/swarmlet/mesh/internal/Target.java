@@ -6,7 +6,9 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -16,7 +18,8 @@ import org.apache.logging.log4j.Logger;
  * table swaps a listener's whole target at once, so a connection being set up
  * sees either the old backends or the new ones, never a mix.
  */
-record Target(String serviceId, String serviceName, String strategy, List<InetSocketAddress> backends) {
+record Target(String serviceId, String serviceName, String strategy, List<InetSocketAddress> backends,
+        Map<InetSocketAddress, InetSocketAddress> fallbacks) {
 
     private static final Logger LOG = LogManager.getLogger(Target.class);
 
@@ -26,8 +29,32 @@ record Target(String serviceId, String serviceName, String strategy, List<InetSo
      * the control thread, never on an event loop. Unusable ones are left out.
      */
     static Target of(MeshRoute route) {
+        return of(route, "");
+    }
+
+    /**
+     * As {@link #of(MeshRoute)}; the backends that run on {@code localNodeId}
+     * and have a container address are dialled there, at the target port (no
+     * docker-proxy in between), with their node port as the fallback.
+     */
+    static Target of(MeshRoute route, String localNodeId) {
         List<InetSocketAddress> list = new ArrayList<>(route.getBackendsCount());
+        Map<InetSocketAddress, InetSocketAddress> fallbacks = new HashMap<>();
+        int target = route.getPort().getTargetPort();
         for (MeshBackend b : route.getBackendsList()) {
+            if (!localNodeId.isEmpty() && b.getNodeId().equals(localNodeId) && !b.getContainerAddr().isEmpty()
+                    && target > 0 && target <= 65535) {
+                try {
+                    InetSocketAddress direct = new InetSocketAddress(InetAddress.getByName(b.getContainerAddr()), target);
+                    if (b.getPort() > 0 && b.getPort() <= 65535 && !b.getAddr().isEmpty()) {
+                        fallbacks.put(direct, new InetSocketAddress(InetAddress.getByName(b.getAddr()), b.getPort()));
+                    }
+                    list.add(direct);
+                    continue;
+                } catch (UnknownHostException e) {
+                    LOG.debug("backend {}: container address {} unusable", b.getTaskId(), b.getContainerAddr());
+                }
+            }
             if (b.getAddr().isEmpty() || b.getPort() == 0 || b.getPort() > 65535) {
                 LOG.debug("backend {} of service {} has no usable address ({}:{})", b.getTaskId(),
                         route.getServiceName(), b.getAddr(), b.getPort());
@@ -40,7 +67,13 @@ record Target(String serviceId, String serviceName, String strategy, List<InetSo
                         b.getAddr());
             }
         }
-        return new Target(route.getServiceId(), route.getServiceName(), route.getLbStrategy(), List.copyOf(list));
+        return new Target(route.getServiceId(), route.getServiceName(), route.getLbStrategy(), List.copyOf(list),
+                Map.copyOf(fallbacks));
+    }
+
+    /** The node-port address to try when {@code backend} (a container address) cannot be reached, or null. */
+    InetSocketAddress fallback(InetSocketAddress backend) {
+        return fallbacks.get(backend);
     }
 
     /** The backends minus those that already refused this connection. */

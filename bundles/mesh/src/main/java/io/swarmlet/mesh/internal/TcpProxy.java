@@ -129,6 +129,16 @@ final class TcpProxy extends ChannelInboundHandlerAdapter {
             client.close();
             return;
         }
+        dial(ctx, lb, target, backend, backend);
+    }
+
+    /**
+     * Connects to {@code address} for the picked {@code backend} (the same, or
+     * the node port behind a container address that could not be reached).
+     */
+    private void dial(ChannelHandlerContext ctx, LoadBalancer lb, Target target, InetSocketAddress backend,
+            InetSocketAddress address) {
+        Channel client = ctx.channel();
         String serviceId = target.serviceId();
         ChannelFuture f = new Bootstrap()
                 .group(client.eventLoop())
@@ -140,7 +150,7 @@ final class TcpProxy extends ChannelInboundHandlerAdapter {
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.ALLOCATOR, Transport.ALLOCATOR)
                 .handler(new ChannelInboundHandlerAdapter())
-                .connect(backend);
+                .connect(address);
         pending = f.channel();
         listener.mesh.track(f.channel());
         f.addListener((ChannelFuture done) -> {
@@ -156,7 +166,7 @@ final class TcpProxy extends ChannelInboundHandlerAdapter {
                     // closed or reset before this listener ran (the relay would never hear of it): a refusal
                     listener.stats.backendErrors.increment();
                     failed.add(backend);
-                    LOG.debug("mesh: backend {} of service {} closed at once; trying another", backend,
+                    LOG.debug("mesh: backend {} of service {} closed at once; trying another", address,
                             target.serviceName());
                     connect(ctx);
                     return;
@@ -175,11 +185,15 @@ final class TcpProxy extends ChannelInboundHandlerAdapter {
                 }
             } else if (!client.isActive()) {
                 release(lb, serviceId, backend); // the client gave up first: not the backend's fault
+            } else if (address.equals(backend) && target.fallback(backend) != null) {
+                LOG.debug("mesh: container address {} of service {} unreachable ({}); trying its node port {}",
+                        address, target.serviceName(), String.valueOf(done.cause()), target.fallback(backend));
+                dial(ctx, lb, target, backend, target.fallback(backend));
             } else {
                 listener.stats.backendErrors.increment();
                 release(lb, serviceId, backend);
                 failed.add(backend);
-                LOG.debug("mesh: backend {} of service {} refused ({}); trying another", backend,
+                LOG.debug("mesh: backend {} of service {} refused ({}); trying another", address,
                         target.serviceName(), String.valueOf(done.cause()));
                 connect(ctx);
             }

@@ -49,7 +49,7 @@ final class Tables {
     }
 
     static MeshSettings settings(boolean epoll, Duration udpIdle) {
-        return new MeshSettings(InetAddress.getLoopbackAddress(), Duration.ofSeconds(2), udpIdle, 2, epoll);
+        return new MeshSettings(InetAddress.getLoopbackAddress(), Duration.ofSeconds(2), udpIdle, 2, epoll, "local-node");
     }
 
     static int freeTcpPort() throws IOException {

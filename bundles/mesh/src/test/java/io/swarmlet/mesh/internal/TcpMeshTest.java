@@ -158,6 +158,32 @@ class TcpMeshTest {
         Eventually.await(lb::balanced, lb::toString);
     }
 
+    /** A route whose one backend runs on this node (Tables.settings' "local-node"), with a container address. */
+    private static io.swarmlet.api.types.MeshRoute localRoute(int published, int target, int nodePort) {
+        io.swarmlet.api.types.MeshRoute r = tcp("web", published,
+                new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), nodePort));
+        return r.toBuilder().setPort(r.getPort().toBuilder().setTargetPort(target))
+                .setBackends(0, r.getBackends(0).toBuilder().setNodeId("local-node").setContainerAddr("127.0.0.1"))
+                .build();
+    }
+
+    @Test
+    void aLocalTaskIsReachedAtItsContainerAddressAndElseAtItsNodePort() throws Exception {
+        TcpBackend container = backend("container", TcpBackend.Mode.LINES);
+        TcpBackend nodePort = backend("nodeport", TcpBackend.Mode.LINES);
+        int port = Tables.freeTcpPort();
+        // reachable directly: the node port is not used
+        mesh(true).apply(table(1, localRoute(port, container.port(), nodePort.port())));
+        assertEquals("container x", request(port, "x"));
+        assertEquals(0, nodePort.accepted.get());
+        // the container address refuses (nothing on the target port there): its node port serves, no error counted
+        int dead = Tables.freeTcpPort();
+        mesh.apply(table(2, localRoute(port, dead, nodePort.port())));
+        assertEquals("nodeport y", request(port, "y"));
+        assertEquals(0, Tables.stats(mesh, PortConfig.Protocol.TCP, port).getBackendErrors());
+        Eventually.await(lb::balanced, lb::toString);
+    }
+
     @Test
     void aBackendThatAnsweredAndThenDiesIsNotRetried() throws Exception {
         TcpBackend a = backend("a", TcpBackend.Mode.LINES);

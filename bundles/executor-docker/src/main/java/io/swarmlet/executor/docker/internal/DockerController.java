@@ -286,6 +286,30 @@ final class DockerController implements Controller, LogSource, PortSource {
         return TaskContainer.published(ports, bindings);
     }
 
+    /**
+     * The running container's IP address on the engine's network (the default
+     * bridge's, else the first network's): this host routes to it directly.
+     */
+    @Override
+    public String containerAddress() throws ExecutorException {
+        Optional<InspectContainerResponse> c = container();
+        if (c.isEmpty() || !Boolean.TRUE.equals(state(c.get()).getRunning()) || c.get().getNetworkSettings() == null) {
+            return "";
+        }
+        var ns = c.get().getNetworkSettings();
+        if (ns.getIpAddress() != null && !ns.getIpAddress().isEmpty()) {
+            return ns.getIpAddress();
+        }
+        if (ns.getNetworks() != null) {
+            for (var n : ns.getNetworks().values()) {
+                if (n.getIpAddress() != null && !n.getIpAddress().isEmpty()) {
+                    return n.getIpAddress();
+                }
+            }
+        }
+        return "";
+    }
+
     @Override
     public void logs(int tail, boolean follow, Consumer<LogLine> sink) throws ExecutorException, InterruptedException {
         try {
