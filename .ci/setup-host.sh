@@ -185,16 +185,18 @@ if ! image_exists swarmlet/busybox:1 || ! image_exists swarmlet/busybox:2; then
     fi
 fi
 
-# swarmlet/udpecho:1 — busybox plus a static UDP echo (.ci/images/udpecho.c) for the routing mesh's UDP tests
-if ! image_exists swarmlet/udpecho:1; then
+# swarmlet/udpecho:1 and swarmlet/httpecho:1 — busybox plus a static program from .ci/images/ (a UDP
+# echo for the routing mesh's UDP tests; a keep-alive HTTP server for bench/mesh.sh)
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+for prog in udpecho httpecho; do
+    image_exists "swarmlet/$prog:1" && continue
     if ! command -v gcc >/dev/null 2>&1 || { [ ! -f /usr/lib/x86_64-linux-gnu/libc.a ] && [ ! -f /usr/lib/libc.a ]; }; then
         apt_install gcc libc6-dev
     fi
-    here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
     ctx="$(mktemp -d)"
-    gcc -static -O2 -o "$ctx/udpecho" "$here/images/udpecho.c" || die "cannot compile .ci/images/udpecho.c"
-    printf 'FROM swarmlet/busybox:1\nCOPY udpecho /bin/udpecho\nCMD ["/bin/udpecho"]\n' >"$ctx/Dockerfile"
-    DOCKER_BUILDKIT=0 docker build -q -t swarmlet/udpecho:1 "$ctx" >/dev/null 2>&1 || die "docker build of swarmlet/udpecho:1 failed"
+    gcc -static -O2 -o "$ctx/$prog" "$here/images/$prog.c" || die "cannot compile .ci/images/$prog.c"
+    printf 'FROM swarmlet/busybox:1\nCOPY %s /bin/%s\nCMD ["/bin/%s"]\n' "$prog" "$prog" "$prog" >"$ctx/Dockerfile"
+    DOCKER_BUILDKIT=0 docker build -q -t "swarmlet/$prog:1" "$ctx" >/dev/null 2>&1 || die "docker build of swarmlet/$prog:1 failed"
     rm -rf "$ctx"
-    log "built image swarmlet/udpecho:1"
-fi
+    log "built image swarmlet/$prog:1"
+done
