@@ -12,6 +12,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.swarmlet.api.types.NodeRole;
 import io.swarmlet.api.types.NodeSpec;
+import io.swarmlet.api.types.UpdateClusterRequest;
 import io.swarmlet.api.types.UpdateNodeRequest;
 import io.swarmlet.grpc.ControlGrpcService;
 import io.swarmlet.grpc.Transports;
@@ -484,6 +485,25 @@ class CliEndToEndTest {
                 r.lines().subList(0, 6));
         assertTrue(fake.clusterUpdates.get(0).getRotateManagerToken());
         assertEquals(FakeControlApi.WORKER_TOKEN, fake.cluster.getJoinTokens().getWorker(), "the other token is left alone");
+    }
+
+    @Test
+    void swarmUpdateChangesOnlyTheGivenSettings() {
+        long history = fake.cluster.getSpec().getOrchestration().getTaskHistoryRetentionLimit();
+        Result r = run("swarm", "update", "--default-lb-strategy", "least-connections", "--dispatcher-heartbeat", "2s");
+        assertOk(r);
+        assertEquals("Swarm updated.\n", r.out());
+        UpdateClusterRequest u = fake.clusterUpdates.get(0);
+        assertEquals(3, u.getVersion());
+        assertEquals("least-connections", u.getSpec().getMesh().getDefaultLbStrategy());
+        assertEquals(2000, u.getSpec().getDispatcher().getHeartbeatPeriodMs());
+        assertEquals(history, u.getSpec().getOrchestration().getTaskHistoryRetentionLimit(), "the rest is left alone");
+        assertTrue(!u.getRotateWorkerToken() && !u.getRotateManagerToken());
+
+        r = run("swarm", "update");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("nothing to update"), r.err());
+        assertEquals(1, fake.clusterUpdates.size(), "nothing asked of the server");
     }
 
     @Test
