@@ -32,7 +32,7 @@ public final class LeastConnections implements LoadBalancer {
         if (size == 0) {
             return null;
         }
-        int start = (int) Math.floorMod(rotation.computeIfAbsent(serviceId, k -> new AtomicLong()).getAndIncrement(),
+        int start = (int) Math.floorMod(rotation.computeIfAbsent(serviceId, k -> new AtomicLong(java.util.concurrent.ThreadLocalRandom.current().nextInt(1 << 16))).getAndIncrement(),
                 (long) size);
         InetSocketAddress best = null;
         int bestCount = Integer.MAX_VALUE;

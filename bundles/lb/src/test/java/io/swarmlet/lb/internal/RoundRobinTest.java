@@ -31,10 +31,22 @@ class RoundRobinTest {
 
     @Test
     void servicesRotateIndependently() {
-        assertEquals(three.get(0), lb.pick("a", three, null));
-        assertEquals(three.get(1), lb.pick("a", three, null));
-        assertEquals(three.get(0), lb.pick("b", three, null));
-        assertEquals(three.get(2), lb.pick("a", three, null));
+        // each rotation starts at a random place, then goes in turn, whatever another service does
+        int a = three.indexOf(lb.pick("a", three, null));
+        assertEquals(three.get((a + 1) % 3), lb.pick("a", three, null));
+        int b = three.indexOf(lb.pick("b", three, null));
+        assertEquals(three.get((a + 2) % 3), lb.pick("a", three, null));
+        assertEquals(three.get((b + 1) % 3), lb.pick("b", three, null));
+    }
+
+    @Test
+    void rotationsStartAtRandomPlaces() {
+        // 3 nodes (instances) each sending their first connection: not always the same backend
+        java.util.Set<InetSocketAddress> firsts = new java.util.HashSet<>();
+        for (int node = 0; node < 30; node++) {
+            firsts.add(new RoundRobin().pick("svc", three, null));
+        }
+        assertEquals(3, firsts.size(), "30 fresh rotations start on every backend: " + firsts);
     }
 
     @Test
