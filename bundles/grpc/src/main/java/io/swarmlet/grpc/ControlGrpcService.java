@@ -21,6 +21,7 @@ public final class ControlGrpcService extends ControlGrpc.ControlImplBase {
 
     private final Supplier<? extends ControlApi> api;
     private final Supplier<? extends NodeMembership> membership;
+    private final Supplier<? extends io.swarmlet.api.node.Modules> modules;
     private final java.util.function.Consumer<Throwable> onInternalError;
 
     /**
@@ -44,9 +45,41 @@ public final class ControlGrpcService extends ControlGrpc.ControlImplBase {
      */
     public ControlGrpcService(Supplier<? extends ControlApi> api, Supplier<? extends NodeMembership> membership,
                               java.util.function.Consumer<Throwable> onInternalError) {
+        this(api, membership, () -> null, onInternalError);
+    }
+
+    /**
+     * As above, and {@code ListModules}/{@code ChangeModule} through what
+     * {@code modules} supplies (null: UNAVAILABLE).
+     */
+    public ControlGrpcService(Supplier<? extends ControlApi> api, Supplier<? extends NodeMembership> membership,
+                              Supplier<? extends io.swarmlet.api.node.Modules> modules,
+                              java.util.function.Consumer<Throwable> onInternalError) {
         this.api = Objects.requireNonNull(api, "api");
         this.membership = Objects.requireNonNull(membership, "membership");
+        this.modules = Objects.requireNonNull(modules, "modules");
         this.onInternalError = onInternalError;
+    }
+
+    private io.swarmlet.api.node.Modules modules() {
+        io.swarmlet.api.node.Modules m = modules.get();
+        if (m == null) {
+            throw new ControlException(ControlException.Code.UNAVAILABLE,
+                    "this daemon cannot list or change its modules right now: its node component is not running (see its log)");
+        }
+        return m;
+    }
+
+    @Override
+    public void listModules(io.swarmlet.api.types.ListModulesRequest q,
+                            StreamObserver<io.swarmlet.api.types.ListModulesResponse> o) {
+        unary(q, o, r -> modules().list());
+    }
+
+    @Override
+    public void changeModule(io.swarmlet.api.types.ChangeModuleRequest q,
+                             StreamObserver<io.swarmlet.api.types.ChangeModuleResponse> o) {
+        unary(q, o, r -> modules().change(r));
     }
 
     private ControlApi api() {

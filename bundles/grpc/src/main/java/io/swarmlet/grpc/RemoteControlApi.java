@@ -94,6 +94,20 @@ public final class RemoteControlApi implements ControlApi, AutoCloseable {
                 .leaveSwarm(q)).getMessage();
     }
 
+    /** How long a module change may take: an update stops, replaces and starts a bundle. */
+    static final long MODULE_DEADLINE_MILLIS = 120_000;
+
+    /** The modules of the daemon behind the socket (not part of {@link ControlApi}: the node's own). */
+    public io.swarmlet.api.types.ListModulesResponse listModules() {
+        return call(() -> s().listModules(io.swarmlet.api.types.ListModulesRequest.getDefaultInstance()));
+    }
+
+    /** Starts, stops or updates a module of the daemon behind the socket. */
+    public io.swarmlet.api.types.ChangeModuleResponse changeModule(io.swarmlet.api.types.ChangeModuleRequest q) {
+        return call(() -> stub.withDeadlineAfter(Math.max(deadlineMillis, MODULE_DEADLINE_MILLIS), TimeUnit.MILLISECONDS)
+                .changeModule(q));
+    }
+
     @Override
     public void logs(LogsRequest q, java.util.function.Consumer<LogMessage> sink) throws InterruptedException {
         // no deadline: a followed stream lasts until the user stops it; cancelling the context ends the call

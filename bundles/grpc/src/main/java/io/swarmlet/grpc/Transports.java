@@ -108,6 +108,8 @@ public final class Transports {
                 // gRPC sets SO_KEEPALIVE on every accepted channel; a unix socket has no such option, and
                 // netty would log a warning for each client connection: null takes the option out again
                 .withChildOption(ChannelOption.SO_KEEPALIVE, null)
+                // module update carries a bundle (executor-docker's is over 10 MB); ModulesImpl limits it to 64 MB
+                .maxInboundMessageSize(72 * 1024 * 1024)
                 .bossEventLoopGroup(boss)
                 .workerEventLoopGroup(workers);
         services.forEach(b::addService);

@@ -53,6 +53,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
                 ServiceCommands.class,
                 ClusterCommands.class,
                 SwarmCommands.class,
+                ModuleCommands.class,
                 VersionCommand.class,
                 HelpCommand.class,
         },
@@ -95,6 +96,8 @@ public final class Main implements Callable<Integer>, AutoCloseable {
 
     private final Supplier<ControlApi> api;
     private final Leave leave;
+    /** The daemon's modules (its own business, not the managers' API); null when this caller has none. */
+    private final io.swarmlet.api.node.Modules modules;
     private RemoteControlApi remote;
 
     /**
@@ -126,6 +129,17 @@ public final class Main implements Callable<Integer>, AutoCloseable {
     public Main() {
         this.api = this::connect;
         this.leave = force -> connect().leaveSwarm(force);
+        this.modules = new io.swarmlet.api.node.Modules() {
+            @Override
+            public io.swarmlet.api.types.ListModulesResponse list() {
+                return connect().listModules();
+            }
+
+            @Override
+            public io.swarmlet.api.types.ChangeModuleResponse change(io.swarmlet.api.types.ChangeModuleRequest r) {
+                return connect().changeModule(r);
+            }
+        };
     }
 
     /**
@@ -138,8 +152,19 @@ public final class Main implements Callable<Integer>, AutoCloseable {
 
     /** Runs the commands against {@code api}, and {@code swarm leave} through {@code leave} (null: refused). */
     public Main(Supplier<ControlApi> api, Leave leave) {
+        this(api, leave, null);
+    }
+
+    /** As above, and {@code module ...} through {@code modules} (null: refused). */
+    public Main(Supplier<ControlApi> api, Leave leave, io.swarmlet.api.node.Modules modules) {
         this.api = Objects.requireNonNull(api, "api");
         this.leave = leave;
+        this.modules = modules;
+    }
+
+    /** How {@code module ...} reaches the daemon's modules; null when this caller has none. */
+    public io.swarmlet.api.node.Modules modules() {
+        return modules;
     }
 
     /** Where the subcommands get their {@link ControlApi}; asking for it may connect. */

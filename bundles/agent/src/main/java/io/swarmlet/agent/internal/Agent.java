@@ -127,8 +127,16 @@ public final class Agent {
         }
     }
 
+    /** The framework, to tell a daemon that stops from a module that restarts. */
+    private org.osgi.framework.Bundle framework;
+
+    private boolean frameworkStopping() {
+        return framework == null || framework.getState() == org.osgi.framework.Bundle.STOPPING;
+    }
+
     @Activate
-    void activate(Config config) {
+    void activate(org.osgi.framework.BundleContext context, Config config) {
+        framework = context == null ? null : context.getBundle(0);
         drainDelayMs = Math.max(0, config.meshDrainDelayMs());
         int max = Math.max(1, config.maxWorkers());
         AtomicInteger n = new AtomicInteger();
@@ -222,10 +230,17 @@ public final class Agent {
                 current = null;
                 if (s != null) {
                     reporter.detach(s);
-                    try {
-                        s.close();
-                    } catch (RuntimeException e) {
-                        LOG.debug("closing the session: {}", e.toString());
+                    if (stopping && !frameworkStopping()) {
+                        // a module update or restart (this agent's or its executor's): the next agent opens a
+                        // session within moments and replaces this one; closing it would mark the node DOWN
+                        // and have its tasks replaced (if no agent comes, the heartbeats lapse instead)
+                        LOG.info("agent stopping without its daemon: leaving the session to the next agent");
+                    } else {
+                        try {
+                            s.close();
+                        } catch (RuntimeException e) {
+                            LOG.debug("closing the session: {}", e.toString());
+                        }
                     }
                 }
             }

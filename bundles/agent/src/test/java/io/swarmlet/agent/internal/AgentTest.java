@@ -107,7 +107,7 @@ class AgentTest {
 
     private Agent startAgent(Dispatcher d, Agent.Config config) {
         Agent a = new Agent(new TestNode(NODE), fake);
-        a.activate(config);
+        a.activate(null, config);
         agents.add(a);
         if (d != null) {
             a.bindDispatcher(d);

@@ -53,6 +53,10 @@ public class ControlServer {
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile NodeMembership membership;
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile io.swarmlet.api.node.Modules modules;
+
     private volatile ControlApi api;
     /** The role of the current node certificate ("manager", "worker"), null while there is none. */
     private volatile String certificateRole;
@@ -105,7 +109,7 @@ public class ControlServer {
         this.worker = new WorkerControlApi(local, context.getBundle().getVersion().toString(), () -> !worker());
         try {
             Transports.Listener l = Transports.serveUnix(local.controlSocket(), "swarmlet-control",
-                    List.of(new ControlGrpcService(this::current, () -> membership,
+                    List.of(new ControlGrpcService(this::current, () -> membership, () -> modules,
                             e -> LOG.error("control API call failed", e))));
             synchronized (this) {
                 listener = l;

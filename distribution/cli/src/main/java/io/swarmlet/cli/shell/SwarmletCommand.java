@@ -36,6 +36,10 @@ public class SwarmletCommand {
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile NodeMembership membership;
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile io.swarmlet.api.node.Modules modules;
+
     private ControlApi api() {
         ControlApi a = api;
         if (a == null) {
@@ -61,6 +65,6 @@ public class SwarmletCommand {
     public int swarmlet(String... args) {
         PrintWriter out = new PrintWriter(System.out, true);
         PrintWriter err = new PrintWriter(System.err, true);
-        return Main.run(new Main(this::api, this::leave), out, err, args);
+        return Main.run(new Main(this::api, this::leave, modules), out, err, args);
     }
 }

@@ -1,0 +1,176 @@
+package io.swarmlet.itests;
+
+import static io.swarmlet.itests.ClusterIT.await;
+import static io.swarmlet.itests.ClusterIT.docker;
+import static io.swarmlet.itests.ClusterIT.lines;
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.swarmlet.itests.ClusterIT.Member;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Modules of a running daemon ({@code swarmlet module ls|start|stop|update}),
+ * with a service of real containers behind the routing mesh: updating the
+ * executor, the agent, the scheduler, the orchestrator and the mesh one after
+ * another leaves every container as it was and the service answering.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ModulesIT {
+
+    static final int PORT = 18086;
+    static Path root;
+    static Member node;
+    static final Map<String, String> figures = new TreeMap<>();
+
+    @BeforeAll
+    static void start() throws Exception {
+        assertTrue(Files.isExecutable(Dist.HOME.resolve("bin/swarmletd")), "build the distribution first: " + Dist.HOME);
+        root = Files.createTempDirectory(Path.of("/tmp"), "swl-modules-");
+        node = new Member(root, "modules-1", "127.0.0.6");
+        node.start();
+        node.awaitReady();
+        node.nodeId = node.ok("node", "ls", "-q").out().trim();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (node != null && node.process != null) {
+            node.process.destroy();
+            if (!node.process.waitFor(30, TimeUnit.SECONDS)) {
+                node.process.destroyForcibly();
+            }
+        }
+        if (node != null && node.nodeId != null) {
+            List<String> ids = lines(docker("ps", "-aq", "--filter", "label=io.swarmlet.node.id=" + node.nodeId).out());
+            if (!ids.isEmpty()) {
+                List<String> rm = new ArrayList<>(List.of("rm", "-f"));
+                rm.addAll(ids);
+                docker(rm.toArray(String[]::new));
+            }
+        }
+        System.err.println("ModulesIT figures: " + figures);
+        if (root != null) {
+            try (Stream<Path> paths = Files.walk(root)) {
+                paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    static Path bundleJar(String module) throws IOException {
+        String prefix = "io.swarmlet." + module.replace('-', '.') + "-";
+        try (Stream<Path> s = Files.list(Dist.HOME.resolve("bundle"))) {
+            return s.filter(p -> p.getFileName().toString().startsWith(prefix)).findFirst()
+                    .orElseThrow(() -> new AssertionError("no bundle " + prefix + "* in " + Dist.HOME));
+        }
+    }
+
+    static List<String> containers() throws Exception {
+        return lines(docker("ps", "-q", "--no-trunc", "--filter", "label=com.docker.swarm.service.name=web").out())
+                .stream().sorted().toList();
+    }
+
+    @Test
+    @Order(1)
+    void moduleLsShowsBundlesStatesAndServices() throws Exception {
+        String ls = node.ok("module", "ls").out();
+        assertTrue(ls.lines().anyMatch(l -> l.matches("\\d+\\s+io\\.swarmlet\\.scheduler\\s+\\S+\\s+ACTIVE\\s+.*NodeFilter.*")), ls);
+        assertTrue(ls.lines().anyMatch(l -> l.matches("\\d+\\s+io\\.swarmlet\\.mesh\\s+\\S+\\s+ACTIVE\\s+.*Mesh.*")), ls);
+        assertTrue(ls.lines().anyMatch(l -> l.matches("0\\s+org\\.apache\\.felix\\.framework\\s+.*ACTIVE.*")), ls);
+    }
+
+    @Test
+    @Order(2)
+    void updatingModulesOneAfterAnotherLeavesTheContainersAndTheServiceAlone() throws Exception {
+        List<String> create = new ArrayList<>(List.of("service", "create", "--detach", "--name", "web", "--replicas", "3",
+                "--publish", PORT + ":80"));
+        create.addAll(List.of(MeshIT.HTTPD));
+        create.add(MeshIT.IMAGE);
+        create.addAll(List.of(MeshIT.HTTPD_CMD));
+        node.ok(create.toArray(String[]::new));
+        ClusterIT.awaitReplicas(node, "web", "3/3");
+        List<String> before = await("3 web containers", 60, ModulesIT::containers, c -> c.size() == 3);
+        await("the mesh answers", 30, () -> MeshIT.get(node.host, PORT, null), b -> !b.isEmpty());
+
+        try (MeshIT.Looper loop = new MeshIT.Looper(node.host, PORT)) {
+            loop.awaitRequests(20);
+            for (String module : List.of("executor-docker", "agent", "scheduler", "orchestrator", "mesh")) {
+                long t0 = System.nanoTime();
+                Dist.Result r = node.ok("module", "update", module, bundleJar(module).toString());
+                figures.put("update " + module + " ms", String.valueOf((System.nanoTime() - t0) / 1_000_000));
+                assertTrue(r.out().contains("module io.swarmlet." + module.replace('-', '.') + " updated"), r.toString());
+            }
+            // the mesh is back: from now on every request succeeds
+            await("the mesh answers after its update", 10, () -> MeshIT.get(node.host, PORT, null), b -> !b.isEmpty());
+            int failedBefore = loop.failed.size();
+            loop.awaitRequests(loop.ok.get() + 50);
+            loop.stop();
+            figures.put("requests during the updates", loop.ok + " ok, " + loop.failed.size() + " failed");
+            if (!loop.failed.isEmpty()) { // refused while the mesh's listener was away: that gap
+                long first = Long.parseLong(loop.failed.get(0).split(" ")[0]);
+                long last = Long.parseLong(loop.failed.get(loop.failed.size() - 1).split(" ")[0]);
+                figures.put("mesh listener gap ms", String.valueOf(last - first));
+            }
+            assertEquals(failedBefore, loop.failed.size(), "no request fails once the mesh is back: " + loop.failed);
+        }
+        assertEquals(before, containers(), "no container was stopped or replaced");
+        ClusterIT.awaitReplicas(node, "web", "3/3");
+        String ps = node.ok("service", "ps", "web").out();
+        assertFalse(ps.contains("Shutdown"), "no task was replaced:\n" + ps);
+        String ls = node.ok("module", "ls").out();
+        for (String m : List.of("executor\\.docker", "agent", "scheduler", "orchestrator", "mesh")) {
+            assertTrue(ls.lines().anyMatch(l -> l.matches("\\d+\\s+io\\.swarmlet\\." + m + "\\s+\\S+\\s+ACTIVE.*")), ls);
+        }
+    }
+
+    @Test
+    @Order(3)
+    void badUpdatesAreRefusedAndTheModuleKeepsRunning() throws Exception {
+        Dist.Result unknown = node.cli("module", "update", "nosuch", bundleJar("mesh").toString());
+        assertNotEquals(0, unknown.exit());
+        assertTrue(unknown.err().contains("no module named 'nosuch'"), unknown.toString());
+        Path notAJar = root.resolve("not-a-jar.jar");
+        Files.writeString(notAJar, "hello");
+        Dist.Result bad = node.cli("module", "update", "scheduler", notAJar.toString());
+        assertNotEquals(0, bad.exit());
+        assertTrue(bad.err().contains("not an OSGi bundle") || bad.err().contains("not a jar"), bad.toString());
+        Dist.Result other = node.cli("module", "update", "scheduler", bundleJar("mesh").toString());
+        assertNotEquals(0, other.exit());
+        assertTrue(other.err().contains("the jar is bundle io.swarmlet.mesh, not module io.swarmlet.scheduler"), other.toString());
+        String ls = node.ok("module", "ls").out();
+        assertTrue(ls.lines().anyMatch(l -> l.matches("\\d+\\s+io\\.swarmlet\\.scheduler\\s+\\S+\\s+ACTIVE.*")), ls);
+    }
+
+    @Test
+    @Order(4)
+    void aStoppedMeshFreesThePortAndStartsAgain() throws Exception {
+        Dist.Result stop = node.ok("module", "stop", "mesh");
+        assertTrue(stop.out().contains("module io.swarmlet.mesh stopped"), stop.toString());
+        await("the port to be closed", 10, () -> {
+            try {
+                MeshIT.get(node.host, PORT, null);
+                return false;
+            } catch (IOException e) {
+                return true;
+            }
+        }, closed -> closed);
+        assertTrue(node.ok("module", "ls").out().lines()
+                .anyMatch(l -> l.matches("\\d+\\s+io\\.swarmlet\\.mesh\\s+\\S+\\s+RESOLVED.*")));
+        node.ok("module", "start", "mesh");
+        await("the mesh answers again", 10, () -> MeshIT.get(node.host, PORT, null), b -> !b.isEmpty());
+    }
+}
