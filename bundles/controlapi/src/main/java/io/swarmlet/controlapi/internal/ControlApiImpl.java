@@ -304,11 +304,7 @@ public class ControlApiImpl implements ControlApi {
         if (spec.getDispatcher().getHeartbeatPeriodMs() < 0) {
             throw ControlException.invalid("dispatcher heartbeat period must not be negative");
         }
-        String lb = spec.getMesh().getDefaultLbStrategy();
-        if (!lb.isEmpty() && !lb.matches("[a-z0-9][a-z0-9._-]{0,62}")) {
-            throw ControlException.invalid("invalid default load balancing strategy \"" + lb
-                    + "\": lower-case letters, digits, '.', '_' and '-' (round-robin, least-connections, power-of-two, source-hash)");
-        }
+        ServiceSpecs.checkStrategyName(spec.getMesh().getDefaultLbStrategy(), "--default-lb-strategy");
         AtomicReference<String> id = new AtomicReference<>();
         write(tx -> {
             Cluster current = Resolver.resolve(tx, Kind.CLUSTER, request.getId(), null);

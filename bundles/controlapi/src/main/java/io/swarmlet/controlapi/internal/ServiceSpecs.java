@@ -168,12 +168,22 @@ final class ServiceSpecs {
         }
     }
 
-    private static void validatePorts(EndpointSpec e) {
-        if (!e.getLbStrategy().isEmpty() && !e.getLbStrategy().matches("[a-z0-9][a-z0-9._-]{0,62}")) {
-            throw ControlException.invalid("invalid --lb-strategy \"" + e.getLbStrategy()
+    /**
+     * A balancing strategy's name ({@code swarmlet.lb.name} of a LoadBalancer
+     * plugin), or "" for the default.
+     *
+     * @param what the flag, for the message ("--lb-strategy")
+     */
+    static void checkStrategyName(String name, String what) {
+        if (!name.isEmpty() && !name.matches("[a-z0-9][a-z0-9._-]{0,62}")) {
+            throw ControlException.invalid("invalid " + what + " \"" + name
                     + "\": a strategy name is lower-case letters, digits, '.', '_' and '-' (round-robin, least-connections,"
                     + " power-of-two, source-hash, or a plugin's)");
         }
+    }
+
+    private static void validatePorts(EndpointSpec e) {
+        checkStrategyName(e.getLbStrategy(), "--lb-strategy");
         Set<String> seen = new HashSet<>();
         for (PortConfig p : e.getPortsList()) {
             if (p.getTargetPort() < 1 || p.getTargetPort() > 65535 || p.getPublishedPort() > 65535) {
