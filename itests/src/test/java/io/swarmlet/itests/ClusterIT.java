@@ -168,17 +168,28 @@ class ClusterIT {
 
     @AfterAll
     static void stopCluster() throws Exception {
-        for (Member m : nodes.values()) {
+        stopAndClean("ClusterIT", root, nodes.values(), anyFailed, figures);
+    }
+
+    /**
+     * The end of a test class with daemons: stops them (SIGTERM, then SIGKILL after
+     * 30 s), removes the containers their nodes left, prints the figures, and
+     * deletes {@code root} unless {@code keep} (a test failed: the state dirs and
+     * daemon output stay for a look).
+     */
+    static void stopAndClean(String test, Path root, java.util.Collection<Member> members, boolean keep,
+            Map<String, String> figures) throws Exception {
+        for (Member m : members) {
             if (m.process != null && m.process.isAlive()) {
                 m.process.destroy();
             }
         }
-        for (Member m : nodes.values()) {
+        for (Member m : members) {
             if (m.process != null && !m.process.waitFor(30, TimeUnit.SECONDS)) {
                 m.process.destroyForcibly();
             }
         }
-        for (Member m : nodes.values()) {
+        for (Member m : members) {
             if (m.nodeId != null) {
                 List<String> ids = lines(docker("ps", "-aq", "--filter", "label=io.swarmlet.node.id=" + m.nodeId).out());
                 if (!ids.isEmpty()) {
@@ -188,10 +199,10 @@ class ClusterIT {
                 }
             }
         }
-        System.err.println("ClusterIT figures: " + figures);
+        System.err.println(test + " figures: " + figures);
         if (root != null) {
-            if (anyFailed) {
-                System.err.println("ClusterIT: state dirs and daemon output kept for a look: " + root);
+            if (keep) {
+                System.err.println(test + ": state dirs and daemon output kept for a look: " + root);
             } else {
                 try (var paths = Files.walk(root)) {
                     paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

@@ -18,14 +18,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
@@ -100,36 +98,7 @@ class MeshIT {
 
     @AfterAll
     static void stopCluster() throws Exception {
-        for (Member m : nodes.values()) {
-            if (m.process != null && m.process.isAlive()) {
-                m.process.destroy();
-            }
-        }
-        for (Member m : nodes.values()) {
-            if (m.process != null && !m.process.waitFor(30, TimeUnit.SECONDS)) {
-                m.process.destroyForcibly();
-            }
-        }
-        for (Member m : nodes.values()) {
-            if (m.nodeId != null) {
-                List<String> ids = lines(docker("ps", "-aq", "--filter", "label=io.swarmlet.node.id=" + m.nodeId).out());
-                if (!ids.isEmpty()) {
-                    List<String> rm = new ArrayList<>(List.of("rm", "-f"));
-                    rm.addAll(ids);
-                    docker(rm.toArray(String[]::new));
-                }
-            }
-        }
-        System.err.println("MeshIT figures: " + figures);
-        if (root != null) {
-            if (anyFailed) {
-                System.err.println("MeshIT: state dirs and daemon output kept for a look: " + root);
-            } else {
-                try (var paths = Files.walk(root)) {
-                    paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
-            }
-        }
+        ClusterIT.stopAndClean("MeshIT", root, nodes.values(), anyFailed, figures);
     }
 
     // ------------------------------------------------------------ tests

@@ -10,11 +10,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -49,26 +47,7 @@ class ModulesIT {
 
     @AfterAll
     static void stop() throws Exception {
-        if (node != null && node.process != null) {
-            node.process.destroy();
-            if (!node.process.waitFor(30, TimeUnit.SECONDS)) {
-                node.process.destroyForcibly();
-            }
-        }
-        if (node != null && node.nodeId != null) {
-            List<String> ids = lines(docker("ps", "-aq", "--filter", "label=io.swarmlet.node.id=" + node.nodeId).out());
-            if (!ids.isEmpty()) {
-                List<String> rm = new ArrayList<>(List.of("rm", "-f"));
-                rm.addAll(ids);
-                docker(rm.toArray(String[]::new));
-            }
-        }
-        System.err.println("ModulesIT figures: " + figures);
-        if (root != null) {
-            try (Stream<Path> paths = Files.walk(root)) {
-                paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
-        }
+        ClusterIT.stopAndClean("ModulesIT", root, node == null ? List.of() : List.of(node), false, figures);
     }
 
     static Path bundleJar(String module) throws IOException {
