@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 class PluginDropInIT {
 
     static final Path PLUGIN = Paths.get(System.getProperty("swarmlet.sample.plugin",
-            "../plugins-sample/target/io.swarmlet.sample.maintenance-0.1.0-SNAPSHOT.jar")).toAbsolutePath().normalize();
+            "../plugins-sample/maintenance/target/io.swarmlet.sample.maintenance-0.1.0-SNAPSHOT.jar")).toAbsolutePath().normalize();
 
     Path state;
     Path socket;

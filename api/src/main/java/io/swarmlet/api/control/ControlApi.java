@@ -48,4 +48,33 @@ public interface ControlApi {
      * is interrupted or {@code sink} throws.
      */
     void logs(LogsRequest request, java.util.function.Consumer<LogMessage> sink) throws InterruptedException;
+
+    /**
+     * Stores a cluster-wide plugin ({@code request.cluster} must be set): checked
+     * (a bundle jar, at most {@link #MAX_PLUGIN_BYTES}, digest as sent, name not
+     * taken) and written to the replicated store, from which every node installs it.
+     *
+     * @since 1.1
+     */
+    default InstallPluginResponse installPlugin(InstallPluginRequest request) {
+        throw new ControlException(ControlException.Code.UNIMPLEMENTED, "this manager does not serve plugins");
+    }
+
+    /** Every plugin on every node, as the nodes report them ({@code node.plugins}). @since 1.1 */
+    default ListPluginsResponse listPlugins(ListPluginsRequest request) {
+        throw new ControlException(ControlException.Code.UNIMPLEMENTED, "this manager does not serve plugins");
+    }
+
+    /**
+     * Removes a cluster-wide plugin by name, ID or ID prefix; every node uninstalls it.
+     *
+     * @throws ControlException NOT_FOUND when there is no such cluster plugin
+     * @since 1.1
+     */
+    default RemovePluginResponse removePlugin(RemovePluginRequest request) {
+        throw new ControlException(ControlException.Code.UNIMPLEMENTED, "this manager does not serve plugins");
+    }
+
+    /** Largest plugin jar accepted, cluster-wide or local (4 MiB: it travels through the Raft log). */
+    long MAX_PLUGIN_BYTES = 4L * 1024 * 1024;
 }

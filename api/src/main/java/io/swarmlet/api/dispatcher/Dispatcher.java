@@ -3,6 +3,9 @@ package io.swarmlet.api.dispatcher;
 import io.swarmlet.api.types.MeshRoutes;
 import io.swarmlet.api.types.MeshStatus;
 import io.swarmlet.api.types.NodeDescription;
+import io.swarmlet.api.types.Plugin;
+import io.swarmlet.api.types.PluginSet;
+import io.swarmlet.api.types.PluginStatus;
 import java.time.Duration;
 import io.swarmlet.spi.executor.LogSource;
 import java.util.function.Consumer;
@@ -51,4 +54,34 @@ public interface Dispatcher {
      * @since 1.2
      */
     default void reportMesh(String nodeId, MeshStatus status) {}
+
+    /**
+     * The cluster's plugins ({@code plugin install --cluster}), without their
+     * jars. Returns as soon as the set's version differs from
+     * {@code afterVersion} (0 = none yet), or null after {@code timeout}. Every
+     * node's plugin installer calls it; no session is needed.
+     *
+     * @since 1.3
+     */
+    default PluginSet plugins(long afterVersion, Duration timeout) throws InterruptedException {
+        throw new UnsupportedOperationException("this dispatcher does not serve cluster plugins");
+    }
+
+    /**
+     * One cluster plugin with its jar, or null when there is no such plugin
+     * (any more).
+     *
+     * @since 1.3
+     */
+    default Plugin pluginJar(String pluginId) {
+        throw new UnsupportedOperationException("this dispatcher does not serve cluster plugins");
+    }
+
+    /**
+     * Records the plugins a node runs and their states ({@code node.plugins} in
+     * the store), as {@code plugin ls} shows them.
+     *
+     * @since 1.3
+     */
+    default void reportPlugins(String nodeId, java.util.List<PluginStatus> plugins) {}
 }

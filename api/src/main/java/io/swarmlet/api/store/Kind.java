@@ -6,6 +6,7 @@ import io.swarmlet.api.types.Config;
 import io.swarmlet.api.types.Meta;
 import io.swarmlet.api.types.Network;
 import io.swarmlet.api.types.Node;
+import io.swarmlet.api.types.Plugin;
 import io.swarmlet.api.types.Secret;
 import io.swarmlet.api.types.Service;
 import io.swarmlet.api.types.StoreObject;
@@ -44,8 +45,13 @@ public final class Kind<T extends Message> {
             n -> n.getSpec().getAnnotations().getName(), (n, m) -> n.toBuilder().setMeta(m).build(),
             n -> StoreObject.newBuilder().setNetwork(n).build(), true);
 
+    /** Cluster-wide plugins ({@code plugin install --cluster}), jar included. @since 1.1 */
+    public static final Kind<Plugin> PLUGIN = new Kind<>("plugin", Plugin.class, Plugin::getId, Plugin::getMeta,
+            p -> p.getSpec().getAnnotations().getName(), (p, m) -> p.toBuilder().setMeta(m).build(),
+            p -> StoreObject.newBuilder().setPlugin(p).build(), true);
+
     /** Every kind, in the order snapshots write them. */
-    public static final List<Kind<?>> ALL = List.of(CLUSTER, NODE, NETWORK, SECRET, CONFIG, SERVICE, TASK);
+    public static final List<Kind<?>> ALL = List.of(CLUSTER, NODE, NETWORK, SECRET, CONFIG, PLUGIN, SERVICE, TASK);
 
     private final String name;
     private final Class<T> type;
@@ -98,6 +104,7 @@ public final class Kind<T extends Message> {
             case SECRET: return SECRET;
             case CONFIG: return CONFIG;
             case NETWORK: return NETWORK;
+            case PLUGIN: return PLUGIN;
             default: throw new IllegalArgumentException("store object with no object set");
         }
     }
@@ -112,6 +119,7 @@ public final class Kind<T extends Message> {
             case SECRET: return o.getSecret();
             case CONFIG: return o.getConfig();
             case NETWORK: return o.getNetwork();
+            case PLUGIN: return o.getPlugin();
             default: throw new IllegalArgumentException("store object with no object set");
         }
     }

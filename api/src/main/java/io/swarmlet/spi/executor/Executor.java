@@ -18,6 +18,19 @@ public interface Executor {
     /** Service property naming the executor ("docker", "fake"...). */
     String TYPE = "swarmlet.executor.type";
 
+    /**
+     * Service property: the task runtime this executor runs ({@code TaskSpec.runtime},
+     * {@code --runtime}). Absent means {@link #CONTAINER}. The agent runs each task
+     * with the executor of its runtime and the node advertises every runtime it has
+     * ({@code NodeDescription.runtimes}), which the scheduler filters on.
+     *
+     * @since 1.2
+     */
+    String RUNTIME = "swarmlet.executor.runtime";
+
+    /** The default runtime: containers (executor-docker). @since 1.2 */
+    String CONTAINER = "container";
+
     /** What this node offers: resources, platform, engine (version in engine.engine_version). */
     NodeDescription describe() throws ExecutorException;
 
