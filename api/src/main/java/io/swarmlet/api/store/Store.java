@@ -14,6 +14,21 @@ import java.util.function.Function;
 @org.osgi.annotation.versioning.ProviderType
 public interface Store {
 
+    /**
+     * The {@code osgi.condition.id} of the OSGi condition
+     * ({@code org.osgi.service.condition.Condition}) the store bundle registers
+     * while this manager is the Raft leader, and withdraws when it is not.
+     * Leader-only components name it as their DS satisfying condition
+     * ({@code @SatisfyingConditionTarget(Store.LEADER_CONDITION)}), so SCR
+     * activates them with leadership and deactivates them when it goes.
+     *
+     * @since 1.2
+     */
+    String LEADER_CONDITION_ID = "swarmlet.leader";
+
+    /** The condition target for leader-only components. @since 1.2 */
+    String LEADER_CONDITION = "(osgi.condition.id=" + LEADER_CONDITION_ID + ")";
+
     /** Runs {@code reader} against a consistent view of the local copy. */
     <R> R view(Function<ReadTx, R> reader);
 

@@ -1,6 +1,5 @@
 package io.swarmlet.orchestrator.internal;
 
-import io.swarmlet.api.store.LeadershipListener;
 import io.swarmlet.api.store.Store;
 import java.time.Duration;
 import org.apache.logging.log4j.LogManager;
@@ -9,6 +8,7 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.propertytypes.SatisfyingConditionTarget;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -20,14 +20,16 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * reads and writes the store: the scheduler, the updater and the dispatcher
  * see its tasks there, and it sees theirs.
  *
- * <p>A {@link LeadershipListener} whiteboard service: the store tells it when
- * this manager gains leadership (it starts its {@link OrchestratorLoop}) and
- * when it loses it (the loop is stopped before this method returns, so no
- * more writes come from here).
+ * <p>Leader only, by DS: its satisfying condition is the store's leader
+ * condition ({@link Store#LEADER_CONDITION}), so SCR activates it when this
+ * manager gains leadership (it starts its {@link OrchestratorLoop}) and
+ * deactivates it when leadership goes (the loop is stopped before
+ * {@code deactivate} returns, so no more writes come from here).
  */
-@Component(service = LeadershipListener.class, immediate = true, configurationPid = Orchestrator.PID)
+@Component(service = {}, immediate = true, configurationPid = Orchestrator.PID)
+@SatisfyingConditionTarget(Store.LEADER_CONDITION)
 @Designate(ocd = Orchestrator.Config.class)
-public final class Orchestrator implements LeadershipListener {
+public final class Orchestrator {
 
     static final String PID = "io.swarmlet.orchestrator";
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(15);
@@ -69,6 +71,8 @@ public final class Orchestrator implements LeadershipListener {
             settings = s;
             active = true;
         }
+        LOG.info("orchestrator started (this manager leads)");
+        leadershipChanged(true);
     }
 
     @Deactivate
@@ -79,8 +83,8 @@ public final class Orchestrator implements LeadershipListener {
         }
     }
 
-    @Override
-    public void leadershipChanged(boolean leader) {
+    /** Starts or stops the loop; DS activation and deactivation, and tests, call it. */
+    void leadershipChanged(boolean leader) {
         synchronized (lock) {
             if (leader && active && loop == null) {
                 loop = new OrchestratorLoop(store, settings);

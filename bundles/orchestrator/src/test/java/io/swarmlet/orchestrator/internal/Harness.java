@@ -66,7 +66,7 @@ final class Harness implements AutoCloseable {
         });
         this.watch = store.watch(tx -> Boolean.TRUE);
         this.orchestrator = new Orchestrator(store, new Settings(writesPerTransaction, 100));
-        fixture.addListener(orchestrator);
+        fixture.addListener(orchestrator::leadershipChanged); // as the leader condition would
     }
 
     static Harness start(Path dir, long historyLimit, Node... nodes) throws Exception {

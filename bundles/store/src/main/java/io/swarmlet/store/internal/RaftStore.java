@@ -167,6 +167,7 @@ public final class RaftStore {
             fail(context, "bad store configuration (" + e.getMessage() + "); fix the " + PID + " configuration");
             return;
         }
+        leadership.add(new LeaderCondition(context, node.nodeId()));
         RaftTls tls = new RaftTls(credentials.keyManager(), credentials.managerTrustManager());
         ReplicatedStore s = new ReplicatedStore(node, storeConfig, leadership, tls);
         Thread t = new Thread(() -> start(context, s), "swarmlet-store-start");

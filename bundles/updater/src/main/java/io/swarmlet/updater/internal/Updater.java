@@ -1,13 +1,14 @@
 package io.swarmlet.updater.internal;
 
-import io.swarmlet.api.store.LeadershipListener;
 import io.swarmlet.api.store.Store;
 import java.util.concurrent.TimeUnit;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
+import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.propertytypes.SatisfyingConditionTarget;
 
 /**
  * SwarmKit's update supervisor: rolls services onto their current spec (and
@@ -20,11 +21,13 @@ import org.osgi.service.component.annotations.Reference;
  * new spec and sets the update status; this component replaces out-of-date
  * tasks and writes the status on; the orchestrator keeps slots filled and
  * restarts failed tasks from the current spec, but never replaces a task for
- * being out of date. Registered as a {@link LeadershipListener}; called by the
- * store bundle. Calls nobody.
+ * being out of date. Leader only, by DS: its satisfying condition is the
+ * store's leader condition ({@link Store#LEADER_CONDITION}), so SCR activates
+ * it with leadership and deactivates it when leadership goes. Calls nobody.
  */
-@Component(service = LeadershipListener.class, immediate = true)
-public class Updater implements LeadershipListener {
+@Component(service = {}, immediate = true)
+@SatisfyingConditionTarget(Store.LEADER_CONDITION)
+public class Updater {
 
     private static final Logger LOG = LogManager.getLogger(Updater.class);
     private static final long STOP_WAIT_MS = 10_000;
@@ -42,13 +45,18 @@ public class Updater implements LeadershipListener {
         this.store = store;
     }
 
+    @Activate
+    void activate() {
+        start();
+    }
+
     @Deactivate
     void deactivate() {
         stop();
     }
 
-    @Override
-    public void leadershipChanged(boolean leader) {
+    /** Starts or stops the loop; DS activation and deactivation, and tests, call it. */
+    void leadershipChanged(boolean leader) {
         if (leader) {
             start();
         } else {
