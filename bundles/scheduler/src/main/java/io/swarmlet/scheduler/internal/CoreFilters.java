@@ -12,6 +12,7 @@ final class CoreFilters {
 
     static final String READY = "ready";
     static final String AVAILABILITY = "availability";
+    static final String RUNTIME = "runtime";
     static final String RESOURCES = "resources";
     static final String CONSTRAINTS = "constraints";
     static final String PLATFORM = "platform";
@@ -19,7 +20,7 @@ final class CoreFilters {
     static final String MAX_REPLICAS = "maxreplicas";
 
     /** The names the scheduler waits for before it places anything (configurable). */
-    static final Set<String> NAMES = Set.of(READY, AVAILABILITY, RESOURCES, CONSTRAINTS, PLATFORM, HOST_PORTS,
+    static final Set<String> NAMES = Set.of(READY, AVAILABILITY, RUNTIME, RESOURCES, CONSTRAINTS, PLATFORM, HOST_PORTS,
             MAX_REPLICAS);
 
     private CoreFilters() {}

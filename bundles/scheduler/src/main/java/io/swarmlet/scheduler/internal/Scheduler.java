@@ -7,14 +7,19 @@ import io.swarmlet.api.types.TaskSpec;
 import io.swarmlet.api.types.TaskState;
 import io.swarmlet.api.types.TaskStatus;
 import io.swarmlet.spi.placement.NodeFilter;
+import io.swarmlet.spi.placement.NodeInfo;
+import io.swarmlet.spi.placement.PlacementStrategy;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 
 /**
  * The scheduler's in-memory model and its decisions (SwarmKit's
@@ -33,10 +38,18 @@ import java.util.PriorityQueue;
  * are first split by label value ({@link Spread}) and each task goes to the
  * part with the fewest tasks of its service, then to that part's best node.
  * Tasks with a preset node_id (global services) only have that node checked.
+ * That is the built-in strategy, "spread". A group whose strategy
+ * ({@code placement.strategy}, else the cluster's default) is a plugin's
+ * {@link PlacementStrategy} has it choose each task's node among those that
+ * pass the filters instead (placement preferences are spread's and do not
+ * apply then); a strategy that is not registered, returns null or fails
+ * leaves the choice to spread.
  *
  * <p>Not thread-safe: owned by the scheduler loop's thread.
  */
 final class Scheduler {
+
+    private static final Logger LOG = LogManager.getLogger(Scheduler.class);
 
     /**
      * One decision: the task as the model knew it, and what it should become
@@ -64,6 +77,8 @@ final class Scheduler {
     private final Map<String, Task> preassigned = new LinkedHashMap<>();
     /** task ID -> ID of the node whose {@link NodeState} tracks it */
     private final Map<String, String> placedOn = new HashMap<>();
+    /** the cluster's default_placement_strategy ("" = spread) */
+    private String defaultStrategy = "";
 
     /** Replaces the model with a snapshot. */
     void load(Collection<Node> allNodes, Collection<Task> allTasks) {
@@ -153,6 +168,24 @@ final class Scheduler {
         return wake;
     }
 
+    /**
+     * The cluster's default placement strategy changed ("" = spread).
+     *
+     * @return whether it differs from what the model had
+     */
+    boolean defaultStrategy(String name) {
+        String n = name == null ? "" : name;
+        if (n.equals(defaultStrategy)) {
+            return false;
+        }
+        defaultStrategy = n;
+        return true;
+    }
+
+    String defaultStrategy() {
+        return defaultStrategy;
+    }
+
     int waiting() {
         return unassigned.size() + preassigned.size();
     }
@@ -167,6 +200,14 @@ final class Scheduler {
      * only proposed when it differs from what the task already says.
      */
     List<Decision> tick(List<NodeFilter> filters) {
+        return tick(filters, null);
+    }
+
+    /**
+     * Like {@link #tick(List)}, with the placement strategies plugins
+     * registered ({@code null}: spread only).
+     */
+    List<Decision> tick(List<NodeFilter> filters, StrategyRegistry strategies) {
         List<Decision> out = new ArrayList<>();
         long now = System.currentTimeMillis();
 
@@ -188,18 +229,23 @@ final class Scheduler {
             groups.computeIfAbsent(GroupKey.of(t), k -> new ArrayList<>()).add(t);
         }
         for (List<Task> group : groups.values()) {
-            scheduleGroup(group, filters, now, out);
+            scheduleGroup(group, filters, strategies, now, out);
         }
         return out;
     }
 
-    private void scheduleGroup(List<Task> group, List<NodeFilter> filters, long now, List<Decision> out) {
+    private void scheduleGroup(List<Task> group, List<NodeFilter> filters, StrategyRegistry strategies, long now,
+                               List<Decision> out) {
         Task first = group.get(0);
         String serviceId = first.getServiceId();
         Pipeline p = new Pipeline(filters, first);
+        String strategyName = strategyName(first);
+        PlacementStrategy strategy = strategy(strategyName, strategies);
         List<Spread.Level> levels = Spread.levels(first);
         int i = 0;
-        if (levels.isEmpty()) {
+        if (strategy != null) {
+            i = placeWith(strategy, strategyName, group, p, now, out);
+        } else if (levels.isEmpty()) {
             PriorityQueue<NodeState> heap = new PriorityQueue<>(Math.max(1, nodes.size()), order(serviceId));
             for (NodeState ns : nodes.values()) {
                 if (p.accepts(ns)) {
@@ -231,6 +277,103 @@ final class Scheduler {
                 explain(group.get(i), err, now, out);
             }
         }
+    }
+
+    /** The strategy the task's group asks for: its own, else the cluster's default, else spread. */
+    String strategyName(Task t) {
+        String name = t.getSpec().getPlacement().getStrategy();
+        if (name.isEmpty()) {
+            name = defaultStrategy;
+        }
+        return name.isEmpty() ? PlacementStrategy.SPREAD : name;
+    }
+
+    /** The plugin strategy of that name, or null for spread (built in, or the named one is not registered). */
+    private static PlacementStrategy strategy(String name, StrategyRegistry strategies) {
+        if (PlacementStrategy.SPREAD.equals(name) || strategies == null) {
+            return null;
+        }
+        PlacementStrategy s = strategies.get(name);
+        if (s == null) {
+            strategies.missing(name);
+        }
+        return s;
+    }
+
+    /**
+     * Places the group's tasks one by one with a plugin strategy: the nodes
+     * that pass the filters (sorted by node ID) are the candidates; after each
+     * task its node stays one only if the filters still pass with the task on
+     * it. Where the strategy returns null, or a node that is not a candidate,
+     * spread's order picks; a strategy that throws is not asked again for the
+     * rest of the group.
+     *
+     * @return how many of the group's tasks were placed
+     */
+    private int placeWith(PlacementStrategy strategy, String name, List<Task> group, Pipeline p, long now,
+                          List<Decision> out) {
+        Comparator<NodeState> spread = order(group.get(0).getServiceId());
+        List<NodeState> candidates = new ArrayList<>();
+        for (NodeState ns : nodes.values()) {
+            if (p.accepts(ns)) {
+                candidates.add(ns);
+            }
+        }
+        candidates.sort(Comparator.comparing(NodeState::id));
+        List<NodeInfo> view = Collections.unmodifiableList(candidates);
+        boolean strayReported = false;
+        int i = 0;
+        for (; i < group.size() && !candidates.isEmpty(); i++) {
+            Task t = group.get(i);
+            int at = -1;
+            if (strategy != null) {
+                NodeInfo chosen = null;
+                try {
+                    chosen = strategy.choose(t, view);
+                } catch (RuntimeException | LinkageError e) {
+                    // a broken plugin (or one whose bundle just went away) must not stop scheduling
+                    LOG.warn("placement strategy '{}' failed on task {}; using spread for the rest of its group: {}",
+                            name, t.getId(), e.toString());
+                    strategy = null;
+                }
+                if (chosen != null) {
+                    at = indexOf(candidates, chosen);
+                    if (at < 0 && !strayReported) {
+                        strayReported = true;
+                        LOG.warn("placement strategy '{}' chose a node that is not a candidate for task {}; using"
+                                + " spread", name, t.getId());
+                    }
+                }
+            }
+            if (at < 0) {
+                at = best(candidates, spread);
+            }
+            NodeState ns = candidates.get(at);
+            assign(t, ns, now, out);
+            if (!p.accepts(ns)) {
+                candidates.remove(at);
+            }
+        }
+        return i;
+    }
+
+    private static int indexOf(List<NodeState> candidates, NodeInfo chosen) {
+        for (int k = 0; k < candidates.size(); k++) {
+            if (candidates.get(k) == chosen) {
+                return k;
+            }
+        }
+        return -1;
+    }
+
+    private static int best(List<NodeState> candidates, Comparator<NodeState> order) {
+        int best = 0;
+        for (int k = 1; k < candidates.size(); k++) {
+            if (order.compare(candidates.get(k), candidates.get(best)) < 0) {
+                best = k;
+            }
+        }
+        return best;
     }
 
     /** Fewest tasks of the service, then fewest tasks, then node ID. */

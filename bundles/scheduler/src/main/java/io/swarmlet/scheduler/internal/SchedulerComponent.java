@@ -1,8 +1,8 @@
 package io.swarmlet.scheduler.internal;
 
-import io.swarmlet.api.store.LeadershipListener;
 import io.swarmlet.api.store.Store;
 import io.swarmlet.spi.placement.NodeFilter;
+import io.swarmlet.spi.placement.PlacementStrategy;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
@@ -16,6 +16,7 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.component.propertytypes.SatisfyingConditionTarget;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -25,14 +26,20 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * {@link SchedulerLoop} on its own thread places pending tasks on nodes.
  * Placement runs every {@link NodeFilter} service registered (the whiteboard:
  * this bundle's core filters and any plugin's), highest service ranking
- * first; filters may come and go at any time.
+ * first; filters may come and go at any time. Placement strategies are
+ * {@link PlacementStrategy} services, tracked by name the same way; "spread"
+ * is built in and is what a named strategy that is not registered falls back to.
  *
- * <p>Registered as a {@link LeadershipListener}; the store calls it. Nobody
- * calls the scheduler otherwise: it reads and writes only the store.
+ * <p>Leader only, by DS: its satisfying condition is the store's leader
+ * condition ({@link Store#LEADER_CONDITION}), so SCR activates it (and its
+ * loop) when this manager gains leadership and deactivates it when leadership
+ * goes: one scheduler per manager, none on followers. Nobody calls the
+ * scheduler: it reads and writes only the store.
  */
-@Component(service = LeadershipListener.class, immediate = true, configurationPid = SchedulerComponent.PID)
+@Component(service = {}, immediate = true, configurationPid = SchedulerComponent.PID)
+@SatisfyingConditionTarget(Store.LEADER_CONDITION)
 @Designate(ocd = SchedulerComponent.Config.class)
-public final class SchedulerComponent implements LeadershipListener {
+public final class SchedulerComponent {
 
     static final String PID = "io.swarmlet.scheduler";
 
@@ -55,14 +62,16 @@ public final class SchedulerComponent implements LeadershipListener {
         long maxLatencyMs() default 1000;
 
         @AttributeDefinition(description = "Node filters (by name) that must be registered before any task is placed")
-        String[] requiredFilters() default {CoreFilters.READY, CoreFilters.AVAILABILITY, CoreFilters.RESOURCES,
-            CoreFilters.CONSTRAINTS, CoreFilters.PLATFORM, CoreFilters.HOST_PORTS, CoreFilters.MAX_REPLICAS};
+        String[] requiredFilters() default {CoreFilters.READY, CoreFilters.AVAILABILITY, CoreFilters.RUNTIME,
+            CoreFilters.RESOURCES, CoreFilters.CONSTRAINTS, CoreFilters.PLATFORM, CoreFilters.HOST_PORTS,
+            CoreFilters.MAX_REPLICAS};
     }
 
     @Reference
     private Store store;
 
     private final FilterRegistry filters = new FilterRegistry();
+    private final StrategyRegistry strategies = new StrategyRegistry();
     private final Object lock = new Object();
     private SchedulerLoop.Settings settings;
     private boolean active;
@@ -89,10 +98,10 @@ public final class SchedulerComponent implements LeadershipListener {
         synchronized (lock) {
             settings = settings(config);
             active = true;
-            if (leader) {
-                startLocked();
-            }
+            leader = true; // activated only while the leader condition holds
+            startLocked();
         }
+        LOG.info("scheduler started (this manager leads)");
     }
 
     @Deactivate
@@ -122,9 +131,23 @@ public final class SchedulerComponent implements LeadershipListener {
         LOG.debug("node filter {} unregistered", Pipeline.name(filter));
     }
 
-    @Override
-    public void leadershipChanged(boolean isLeader) {
-        // called by the store's notifier: start or signal, never wait here
+    @Reference(name = "strategies", service = PlacementStrategy.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY,
+            unbind = "removeStrategy", updated = "updatedStrategy")
+    void addStrategy(PlacementStrategy strategy, Map<String, Object> properties) {
+        strategies.add(strategy, properties);
+    }
+
+    void updatedStrategy(PlacementStrategy strategy, Map<String, Object> properties) {
+        strategies.add(strategy, properties);
+    }
+
+    void removeStrategy(PlacementStrategy strategy) {
+        strategies.remove(strategy);
+    }
+
+    /** Starts the loop or signals it to stop, without waiting; tests call it (DS uses activate/deactivate). */
+    void leadershipChanged(boolean isLeader) {
         synchronized (lock) {
             leader = isLeader;
             if (isLeader && active) {
@@ -146,7 +169,7 @@ public final class SchedulerComponent implements LeadershipListener {
         if (loop != null) {
             return;
         }
-        loop = new SchedulerLoop(store, filters, settings);
+        loop = new SchedulerLoop(store, filters, strategies, settings);
         thread = new Thread(loop, "swarmlet-scheduler");
         thread.setDaemon(true);
         thread.start();

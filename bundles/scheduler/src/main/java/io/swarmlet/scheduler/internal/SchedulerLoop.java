@@ -7,6 +7,7 @@ import io.swarmlet.api.store.StoreEvent;
 import io.swarmlet.api.store.StoreException;
 import io.swarmlet.api.store.Watch;
 import io.swarmlet.api.store.WriteTx;
+import io.swarmlet.api.types.Cluster;
 import io.swarmlet.api.types.Node;
 import io.swarmlet.api.types.Task;
 import io.swarmlet.spi.placement.NodeFilter;
@@ -59,10 +60,17 @@ final class SchedulerLoop implements Runnable {
         }
     }
 
-    private record Snapshot(List<Node> nodes, List<Task> tasks, long index) {
+    private record Snapshot(List<Node> nodes, List<Task> tasks, String defaultStrategy, long index) {
         static Snapshot read(ReadTx tx) {
-            return new Snapshot(tx.all(Kind.NODE), tx.all(Kind.TASK), tx.index());
+            List<Cluster> clusters = tx.all(Kind.CLUSTER);
+            return new Snapshot(tx.all(Kind.NODE), tx.all(Kind.TASK),
+                    clusters.isEmpty() ? "" : SchedulerLoop.defaultStrategy(clusters.get(0)), tx.index());
         }
+    }
+
+    /** The cluster's default placement strategy ("" = spread). */
+    static String defaultStrategy(Cluster c) {
+        return c.getSpec().getOrchestration().getDefaultPlacementStrategy();
     }
 
     /** What the store made of one decision. */
@@ -70,6 +78,7 @@ final class SchedulerLoop implements Runnable {
 
     private final Store store;
     private final FilterRegistry filters;
+    private final StrategyRegistry strategies;
     private final Settings settings;
     private volatile boolean stopped;
     private volatile long roundedThrough = -1;
@@ -83,10 +92,16 @@ final class SchedulerLoop implements Runnable {
     private long seenGeneration = -1;
     private long appliedIndex;
     private volatile Set<String> reportedMissing = Set.of();
+    private volatile String defaultStrategy = "";
 
     SchedulerLoop(Store store, FilterRegistry filters, Settings settings) {
+        this(store, filters, new StrategyRegistry(), settings);
+    }
+
+    SchedulerLoop(Store store, FilterRegistry filters, StrategyRegistry strategies, Settings settings) {
         this.store = store;
         this.filters = filters;
+        this.strategies = strategies;
         this.settings = settings;
     }
 
@@ -97,6 +112,11 @@ final class SchedulerLoop implements Runnable {
     /** The required filters that were missing when a round was last due (empty once they are all there). */
     Set<String> missingFilters() {
         return reportedMissing;
+    }
+
+    /** The cluster's default placement strategy as the loop last saw it ("" = spread). */
+    String defaultStrategy() {
+        return defaultStrategy;
     }
 
     /**
@@ -141,6 +161,8 @@ final class SchedulerLoop implements Runnable {
         try (Watch<Snapshot> watch = store.watch(Snapshot::read)) {
             model = new Scheduler();
             model.load(watch.initial().nodes(), watch.initial().tasks());
+            model.defaultStrategy(watch.initial().defaultStrategy());
+            defaultStrategy = model.defaultStrategy();
             appliedIndex = watch.initial().index();
             LOG.info("scheduler watching {} nodes, {} tasks waiting for a node",
                     watch.initial().nodes().size(), model.waiting());
@@ -229,6 +251,13 @@ final class SchedulerLoop implements Runnable {
             } else {
                 wake = model.nodeChanged(n);
             }
+        } else if (ev.kind() == Kind.CLUSTER) {
+            String now = ev.action() == StoreEvent.Action.REMOVE ? "" : defaultStrategy((Cluster) ev.object());
+            if (model.defaultStrategy(now)) {
+                defaultStrategy = now;
+                LOG.info("default placement strategy is now {}", now.isEmpty() ? "spread (built in)" : "'" + now + "'");
+            }
+            return; // tasks that wait do so because no node fits, whatever the strategy
         } else {
             return; // COMMIT and other kinds
         }
@@ -259,7 +288,7 @@ final class SchedulerLoop implements Runnable {
 
     private void decideAndWrite(Watch<?> watch, List<NodeFilter> pipeline) throws InterruptedException {
         long t0 = System.nanoTime();
-        List<Scheduler.Decision> decisions = model.tick(pipeline);
+        List<Scheduler.Decision> decisions = model.tick(pipeline, strategies);
         if (decisions.isEmpty()) {
             return;
         }

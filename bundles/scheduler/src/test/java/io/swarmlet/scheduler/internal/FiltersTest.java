@@ -177,6 +177,48 @@ class FiltersTest {
         assertEquals("max replicas per node limit exceed on 1 node", f.explain(1));
     }
 
+    private static Node.Builder runtimes(Node.Builder n, String... runtimes) {
+        n.getDescriptionBuilder().addAllRuntimes(List.of(runtimes));
+        return n;
+    }
+
+    private static Task.Builder runtime(Task.Builder t, String runtime) {
+        t.getSpecBuilder().setRuntime(runtime);
+        return t;
+    }
+
+    @Test
+    void runtimeMustBeOneTheNodeAdvertises() {
+        RuntimeFilter f = new RuntimeFilter();
+        Task process = runtime(task("p", "svc", 1), "process").build();
+        Task container = runtime(task("c", "svc", 1), "container").build();
+        assertTrue(f.appliesTo(PLAIN), "container tasks are checked too");
+        assertEquals("container", RuntimeFilter.runtime(PLAIN), "no runtime means container");
+
+        NodeState old = state(node("old"));
+        assertNull(f.rejection(PLAIN, old), "a node that advertises nothing runs containers");
+        assertNull(f.rejection(container, old));
+        assertEquals("process", f.rejection(process, old));
+
+        NodeState both = state(runtimes(node("both"), "container", "process"));
+        assertTrue(f.accepts(PLAIN, both));
+        assertTrue(f.accepts(process, both));
+
+        NodeState noDocker = state(runtimes(node("bare"), "process"));
+        assertTrue(f.accepts(process, noDocker));
+        assertEquals("container", f.rejection(PLAIN, noDocker), "a host without Docker takes no containers");
+
+        assertEquals("1 node lacks runtime process", f.explain("process", 1));
+        assertEquals("3 nodes lack runtime container", f.explain("container", 3));
+        assertEquals("2 nodes lack the task's runtime", f.explain(2));
+
+        Pipeline p = new Pipeline(SchedulerHarness.CORE, process);
+        for (NodeState n : List.of(old, state(node("old2")), noDocker)) {
+            p.check(n);
+        }
+        assertEquals("no suitable node (2 nodes lack runtime process)", p.explain());
+    }
+
     /** A plugin written against the SPI's basic methods only. */
     private static final class OnlyNode implements NodeFilter {
         private final String id;
@@ -243,11 +285,12 @@ class FiltersTest {
     void coreFiltersRunInSwarmKitsOrder() {
         FilterRegistry r = new FilterRegistry();
         long id = 1;
-        for (NodeFilter f : List.of(new MaxReplicasFilter(), new PlatformFilter(), new ReadyFilter(),
+        for (NodeFilter f : List.of(new MaxReplicasFilter(), new PlatformFilter(), new ReadyFilter(), new RuntimeFilter(),
                 new HostPortFilter(), new ConstraintFilter(), new ResourceFilter(), new AvailabilityFilter())) {
             r.add(f, Map.of(FilterRegistry.SERVICE_RANKING, SchedulerHarness.ranking(f), FilterRegistry.SERVICE_ID, id++));
         }
-        assertEquals(List.of("ready", "availability", "resources", "constraints", "platform", "hostports", "maxreplicas"),
+        assertEquals(List.of("ready", "availability", "runtime", "resources", "constraints", "platform", "hostports",
+                "maxreplicas"),
                 r.ordered().stream().map(NodeFilter::name).toList());
         assertEquals(CoreFilters.NAMES, Set.copyOf(r.ordered().stream().map(NodeFilter::name).toList()));
         assertTrue(r.missing(CoreFilters.NAMES).isEmpty());

@@ -19,7 +19,8 @@ final class SchedulerHarness {
 
     private static final Pattern RANKING = Pattern.compile("name=\"service.ranking\" type=\"Integer\" value=\"(-?\\d+)\"");
 
-    static final List<NodeFilter> CORE = List.of(new ReadyFilter(), new AvailabilityFilter(), new ResourceFilter(),
+    static final List<NodeFilter> CORE = List.of(new ReadyFilter(), new AvailabilityFilter(), new RuntimeFilter(),
+            new ResourceFilter(),
             new ConstraintFilter(), new PlatformFilter(), new HostPortFilter(), new MaxReplicasFilter());
 
     private SchedulerHarness() {}
@@ -41,7 +42,7 @@ final class SchedulerHarness {
         }
     }
 
-    /** Binds the core filters (fresh instances), service IDs 1..7. */
+    /** Binds the core filters (fresh instances), service IDs 1..8. */
     static void bindCore(SchedulerComponent c) {
         long id = 1;
         for (NodeFilter f : CORE) {

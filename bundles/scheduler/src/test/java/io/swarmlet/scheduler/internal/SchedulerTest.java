@@ -389,6 +389,75 @@ class SchedulerTest {
         assertEquals("n1", get("ml-late").getNodeId());
     }
 
+    private static Task.Builder strategy(Task.Builder t, String name) {
+        t.getSpecBuilder().getPlacementBuilder().setStrategy(name);
+        return t;
+    }
+
+    @Test
+    void aStrategyRegisteredAtRunTimeIsUsedAndSpreadWhenItGoes() throws Exception {
+        nodes(node("n1"), node("n2"), node("n3"));
+        StrategyTest.Binpack binpack = new StrategyTest.Binpack();
+        scheduler.addStrategy(binpack, Map.of(io.swarmlet.spi.placement.PlacementStrategy.NAME, "binpack",
+                FilterRegistry.SERVICE_ID, 200L));
+
+        // 8 GB nodes, 1 GB tasks: the first node is filled, then the next
+        tasks(replicas("web", 10, t -> reserve(strategy(t, "binpack"), 0, GB)).toArray(Task.Builder[]::new));
+        awaitAssigned(10);
+        assertEquals(Map.of("n1", 8, "n2", 2), perNode());
+
+        // the plugin goes away: services that name it are spread
+        scheduler.removeStrategy(binpack);
+        tasks(replicas("api", 3, t -> strategy(t, "binpack")).toArray(Task.Builder[]::new));
+        awaitAssigned(13);
+        assertEquals(List.of("n1", "n2", "n3"), all(t -> t.getServiceId().equals("api") && isAssigned(t)).stream()
+                .map(Task::getNodeId).sorted().toList());
+    }
+
+    @Test
+    void theClustersDefaultStrategyIsFollowedAsItChanges() throws Exception {
+        nodes(node("n1"), node("n2"));
+        scheduler.addStrategy(new StrategyTest.Binpack(), Map.of(io.swarmlet.spi.placement.PlacementStrategy.NAME,
+                "binpack"));
+        store.update(tx -> tx.create(Kind.CLUSTER, io.swarmlet.api.types.Cluster.newBuilder().setId("c1")
+                .setSpec(io.swarmlet.api.types.ClusterSpec.newBuilder()
+                        .setAnnotations(io.swarmlet.api.types.Annotations.newBuilder().setName("default"))
+                        .setOrchestration(io.swarmlet.api.types.OrchestrationConfig.newBuilder()
+                                .setDefaultPlacementStrategy("binpack")))
+                .build()));
+        tasks(replicas("web", 4, t -> t).toArray(Task.Builder[]::new));
+        awaitAssigned(4);
+        assertEquals(Map.of("n1", 4), perNode(), "binpack, the cluster's default");
+
+        store.update(tx -> {
+            io.swarmlet.api.types.Cluster c = tx.get(Kind.CLUSTER, "c1").orElseThrow();
+            io.swarmlet.api.types.Cluster.Builder b = c.toBuilder();
+            b.getSpecBuilder().getOrchestrationBuilder().setDefaultPlacementStrategy("");
+            tx.update(Kind.CLUSTER, b.build());
+        });
+        await("the default to be spread again", WAIT,
+                () -> scheduler.loop() != null && scheduler.loop().defaultStrategy().isEmpty());
+        tasks(replicas("api", 2, t -> t).toArray(Task.Builder[]::new));
+        awaitAssigned(6);
+        assertEquals(List.of("n1", "n2"), all(t -> t.getServiceId().equals("api") && isAssigned(t)).stream()
+                .map(Task::getNodeId).sorted().toList(), "spread again");
+    }
+
+    @Test
+    void runtimesAreFilteredAndExplained() throws Exception {
+        Node.Builder both = node("both");
+        both.getDescriptionBuilder().addRuntimes("container").addRuntimes("process");
+        nodes(node("n1"), node("n2"), both);
+        Task.Builder p = task("proc-1", "proc", 1);
+        p.getSpecBuilder().setRuntime("process");
+        Task.Builder w = task("wasm-1", "wasm", 1);
+        w.getSpecBuilder().setRuntime("wasm");
+        tasks(p, w);
+        await("proc-1 assigned", WAIT, () -> isAssigned(get("proc-1")));
+        assertEquals("both", get("proc-1").getNodeId());
+        awaitErr("wasm-1", "no suitable node (3 nodes lack runtime wasm)");
+    }
+
     @Test
     void nothingIsPlacedUntilTheCoreFiltersAreThere() throws Exception {
         scheduler.deactivate();
