@@ -2,10 +2,14 @@
 # shellcheck disable=SC2015 # "check && check || fail": fail when either check is false
 # Smoke test of the assembled distribution (run by Maven in the integration-test phase):
 # the scripts, both classpaths, conf/ and the bundle set, together. Quiet unless a check fails.
-#   smoke-test.sh DIST_DIR
+# With a second directory, the worker-only distribution: its layout and flags, its refusal to create a
+# swarm, and its refusal of a manager token from the one-node cluster of the first.
+#   smoke-test.sh DIST_DIR [WORKER_DIST_DIR]
 set -euo pipefail
 
-dist="$(cd "${1:?usage: smoke-test.sh DIST_DIR}" && pwd)"
+dist="$(cd "${1:?usage: smoke-test.sh DIST_DIR [WORKER_DIST_DIR]}" && pwd)"
+worker_dist=""
+if [ -n "${2:-}" ]; then worker_dist="$(cd "$2" && pwd)"; fi
 swarmletd="$dist/bin/swarmletd"
 swarmlet="$dist/bin/swarmlet"
 start=$SECONDS
@@ -41,6 +45,34 @@ for d in bin lib bundle cli conf deploy; do [ -d "$dist/$d" ] || fail "no $d/ in
 [ -x "$swarmletd" ] && [ -x "$swarmlet" ] || fail "bin/swarmletd and bin/swarmlet must be executable"
 [ -f "$dist/conf/log4j2.xml" ] && [ -f "$dist/conf/framework.properties" ] || fail "conf/ is incomplete"
 ok
+if [ -f "$dist/conf/distribution.properties" ]; then
+    [ -f "$dist/conf/features.xml" ] || fail "conf/distribution.properties without conf/features.xml"
+    grep -q '^features=.*manager' "$dist/conf/distribution.properties" || fail "$dist does not boot the manager feature"
+    ok
+fi
+
+# --- the worker-only distribution: layout, flags, no swarm of its own
+if [ -n "$worker_dist" ]; then
+    for d in bin lib bundle cli conf deploy; do [ -d "$worker_dist/$d" ] || fail "no $d/ in $worker_dist"; done
+    grep -q '^name=swarmlet-worker$' "$worker_dist/conf/distribution.properties" || fail "$worker_dist is not swarmlet-worker"
+    [ -f "$worker_dist/conf/features.xml" ] || fail "no conf/features.xml in $worker_dist"
+    ! ls "$worker_dist"/bundle/io.swarmlet.{store,scheduler,orchestrator,updater,dispatcher}-*.jar >/dev/null 2>&1 \
+        || fail "the worker-only distribution holds manager bundles"
+    ls "$worker_dist"/bundle/io.swarmlet.agent-*.jar >/dev/null 2>&1 || fail "the worker-only distribution has no agent"
+    ok
+    run "$worker_dist/bin/swarmletd" --version
+    [ "$rc" = 0 ] && grep -Eq '^swarmletd [0-9]' "$tmp/out" || fail "swarmlet-worker: swarmletd --version (rc $rc)"
+    run "$worker_dist/bin/swarmletd" --help
+    [ "$rc" = 0 ] && grep -q -- '--join-token' "$tmp/out" || fail "swarmlet-worker: swarmletd --help (rc $rc)"
+    run "$worker_dist/bin/swarmlet" --version
+    [ "$rc" = 0 ] || fail "swarmlet-worker: swarmlet --version (rc $rc)"
+    ok
+    run "$worker_dist/bin/swarmletd" --state-dir "$tmp/wstate"
+    [ "$rc" = 1 ] && [ "$(cat "$tmp/err")" = "swarmletd: error: this is the worker-only distribution (swarmlet-worker): it cannot create a swarm; join one with --join-addr and --join-token (swarmlet swarm join-token worker)" ] \
+        || fail "swarmlet-worker without join flags must refuse to create a swarm, exit 1 (rc $rc)"
+    [ ! -e "$tmp/wstate" ] || fail "swarmlet-worker must refuse before touching the state dir"
+    ok
+fi
 
 # --- flags, without starting anything
 run "$swarmletd" --version
@@ -87,7 +119,7 @@ done
     --hostname smoke-01 >"$tmp/daemon.out" 2>&1 </dev/null &
 daemon_pid=$!
 deadline=$((SECONDS + 90))
-until grep -q '^swarmletd: ready' "$tmp/daemon.out"; do
+until grep -qs '^swarmletd: ready' "$tmp/daemon.out"; do
     kill -0 "$daemon_pid" 2>/dev/null || { wait "$daemon_pid" || rc=$?; fail "swarmletd exited (rc ${rc:-0}) before it was ready"; }
     [ "$SECONDS" -lt "$deadline" ] || fail "swarmletd did not print 'swarmletd: ready' within 90 s"
     sleep 0.2
@@ -104,6 +136,20 @@ run "$swarmletd" --state-dir "$tmp/state" --listen-control-api "$tmp/s2.sock" --
 run "$swarmlet" --socket "$tmp/s.sock" node ls
 [ "$rc" = 0 ] || fail "the first swarmletd must keep answering after a second one was refused (rc $rc)"
 ok
+
+if [ -n "$worker_dist" ]; then
+    run "$swarmlet" --socket "$tmp/s.sock" swarm join-token -q manager
+    [ "$rc" = 0 ] || fail "swarmlet swarm join-token -q manager (rc $rc)"
+    mtoken="$(cat "$tmp/out")"
+    run "$worker_dist/bin/swarmletd" --state-dir "$tmp/wstate" --listen-remote-api "127.0.0.1:$((port + 4))" \
+        --hostname smoke-w --join-addr "127.0.0.1:$port" --join-token "$mtoken"
+    [ "$rc" = 1 ] && grep -q "^swarmletd: error: cannot join the cluster at 127.0.0.1:$port: this node runs the worker-only distribution and cannot join as a manager: use the worker join token" "$tmp/err" \
+        || fail "swarmlet-worker with the manager token must be refused, exit 1 (rc $rc)"
+    [ ! -e "$tmp/wstate" ] || fail "a refused manager token must write nothing to the state dir"
+    run "$swarmlet" --socket "$tmp/s.sock" node ls
+    [ "$rc" = 0 ] && [ "$(grep -c . "$tmp/out")" = 2 ] || fail "a refused join must record no node (rc $rc)"
+    ok
+fi
 
 kill -TERM "$daemon_pid"
 deadline=$((SECONDS + 20))

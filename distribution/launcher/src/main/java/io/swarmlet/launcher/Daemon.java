@@ -25,8 +25,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.osgi.framework.AllServiceListener;
@@ -120,6 +118,10 @@ final class Daemon {
             installSignalHandlers();
         }
         Path home = distributionHome();
+        Distribution dist = Distribution.read(home);
+        if (dist.workerOnly()) {
+            checkWorkerOnly(dist);
+        }
         JoinStep.Joined joined = null;
         if (settings.joinRequested()) {
             if (Files.exists(settings.stateDir().resolve(JoinStep.IDENTITY_FILE))) {
@@ -129,7 +131,7 @@ final class Daemon {
                 checkCanListen(settings.remoteApi(), "--listen-remote-api");
                 checkCanListen(settings.raftApi(), "--listen-raft-api");
                 // nothing is written before the cluster accepted the token
-                joined = JoinStep.join(home, settings);
+                joined = JoinStep.join(home, settings, dist.workerOnly());
             }
         }
         prepareDirectory(settings.stateDir(), "state directory");
@@ -156,7 +158,7 @@ final class Daemon {
         boolean console = interactive();
         Map<String, String> props = frameworkProperties(home, settings, console);
         try {
-            return runFramework(home, props, console);
+            return runFramework(home, dist, props, console);
         } catch (StartupException e) {
             return fail(e.getMessage(), e.getCause());
         } catch (BundleException | RuntimeException e) {
@@ -167,7 +169,8 @@ final class Daemon {
         }
     }
 
-    private int runFramework(Path home, Map<String, String> props, boolean console) throws BundleException, InterruptedException {
+    private int runFramework(Path home, Distribution dist, Map<String, String> props, boolean console)
+            throws BundleException, InterruptedException {
         Iterator<FrameworkFactory> factories = ServiceLoader.load(FrameworkFactory.class,
                 Daemon.class.getClassLoader()).iterator();
         if (!factories.hasNext()) {
@@ -181,8 +184,13 @@ final class Daemon {
         ctx.addFrameworkListener(ev -> {
             if (ev.getType() == FrameworkEvent.ERROR) {
                 Bundle b = ev.getBundle();
-                events.add(new Event(Kind.BUNDLE_ERROR, "bundle " + describe(b) + ": " + oneLine(ev.getThrowable())));
                 log.error("framework error in bundle {}", describe(b), ev.getThrowable());
+                if (pluginFailure(ev.getThrowable())) {
+                    // a plugin's component that fails to activate, seen by whoever asked for its service:
+                    // the plugin is left out, the daemon goes on (the log above says which)
+                    return;
+                }
+                events.add(new Event(Kind.BUNDLE_ERROR, "bundle " + describe(b) + ": " + oneLine(ev.getThrowable())));
             }
         });
         try {
@@ -202,7 +210,7 @@ final class Daemon {
         watcher.setDaemon(true);
         watcher.start();
 
-        startBundles(ctx, home.resolve("bundle"), console);
+        startBundles(ctx, dist, home.resolve("bundle"), console);
         return awaitOutcome();
     }
 
@@ -302,26 +310,36 @@ final class Daemon {
         }
     }
 
-    /** Installs every jar of {@code bundleDir} (sorted by name), then starts them all but fragments. */
-    private void startBundles(BundleContext ctx, Path bundleDir, boolean console) {
-        List<Path> jars;
-        try (Stream<Path> s = Files.list(bundleDir)) {
-            jars = s.filter(p -> p.getFileName().toString().endsWith(".jar")).sorted().collect(Collectors.toList());
-        } catch (IOException e) {
-            throw new StartupException("cannot list " + bundleDir + ": " + reason(e));
+    /**
+     * Installs the jars of the distribution's boot features (in feature order;
+     * without a feature list every jar of {@code bundle/}, sorted by name), then
+     * starts them all but fragments and {@code start="false"} bundles.
+     */
+    private void startBundles(BundleContext ctx, Distribution dist, Path bundleDir, boolean console) {
+        if (dist.features().isEmpty()) {
+            log.info("distribution {}: no {}, booting every jar of {}", dist.name(), Distribution.PROPERTIES, bundleDir);
+        } else {
+            log.info("distribution {}{}: booting features {}", dist.name(), dist.workerOnly() ? " (worker-only)" : "",
+                    String.join(", ", dist.features()));
         }
-        if (jars.isEmpty()) {
-            throw new StartupException("no bundles in " + bundleDir);
+        for (String jar : dist.unused()) {
+            log.warn("{} is in no boot feature of the distribution: not installed (plugins go to deploy/)",
+                    bundleDir.resolve(jar));
         }
         List<Bundle> installed = new ArrayList<>();
-        for (Path jar : jars) {
+        List<Bundle> toStart = new ArrayList<>();
+        for (Distribution.Jar jar : dist.jars()) {
             try {
-                installed.add(ctx.installBundle(jar.toUri().toString()));
+                Bundle b = ctx.installBundle(jar.path().toUri().toString());
+                installed.add(b);
+                if (jar.start()) {
+                    toStart.add(b);
+                }
             } catch (BundleException | RuntimeException e) {
-                throw new StartupException("cannot install bundle " + jar.getFileName() + ": " + oneLine(e), e);
+                throw new StartupException("cannot install bundle " + jar.path().getFileName() + ": " + oneLine(e), e);
             }
         }
-        for (Bundle b : installed) {
+        for (Bundle b : toStart) {
             if (b.getHeaders().get(Constants.FRAGMENT_HOST) != null) {
                 continue;
             }
@@ -339,6 +357,42 @@ final class Daemon {
             }
         }
         log.info("{} bundles installed from {}", installed.size(), bundleDir);
+    }
+
+    /**
+     * A worker-only distribution runs a node that joined, or joins, as a
+     * worker; it refuses what only a manager can do: create a swarm, or run a
+     * node whose certificate is a manager's (it has no store to run it on).
+     */
+    private void checkWorkerOnly(Distribution dist) {
+        if (settings.forceNewCluster()) {
+            throw new StartupException("--force-new-cluster: this is the worker-only distribution (" + dist.name()
+                    + "): it runs no manager; use the swarmlet distribution");
+        }
+        Path state = settings.stateDir();
+        if (!Files.exists(state.resolve(JoinStep.IDENTITY_FILE))) {
+            if (!settings.joinRequested()) {
+                throw new StartupException(dist.cannotCreateSwarm());
+            }
+            return;
+        }
+        if ("manager".equals(JoinStep.currentRole(state))) {
+            throw new StartupException("the node in " + state + " is a manager; this is the worker-only distribution ("
+                    + dist.name() + ") and cannot run it: start it with the swarmlet distribution (or demote it there"
+                    + " first: swarmlet node demote)");
+        }
+    }
+
+    /**
+     * Whether a framework error is a service factory that failed or returned
+     * nothing: how a DS component (of a plugin, typically) whose activate throws
+     * reaches the bundle that asked for its service. Not a reason to stop the
+     * daemon, before or after ready.
+     */
+    static boolean pluginFailure(Throwable t) {
+        return t instanceof org.osgi.framework.ServiceException se
+                && (se.getType() == org.osgi.framework.ServiceException.FACTORY_ERROR
+                    || se.getType() == org.osgi.framework.ServiceException.FACTORY_EXCEPTION);
     }
 
     /** Prints the one-line error, stops the framework (bounded) and returns exit status 1. */

@@ -44,7 +44,7 @@ final class JoinStep {
     private JoinStep() {}
 
     @SuppressWarnings("unchecked")
-    static Joined join(Path home, Settings settings) {
+    static Joined join(Path home, Settings settings, boolean workerOnly) {
         Path bundles = home.resolve("bundle");
         List<URL> urls = new ArrayList<>();
         for (String prefix : JARS) {
@@ -57,6 +57,8 @@ final class JoinStep {
         in.put("advertise.addr", (settings.advertiseAddr() != null ? settings.advertiseAddr()
                 : advertiseDefault(settings.remoteApi())).toString());
         in.put("timeout", "PT20S");
+        // a worker-only distribution asks to join as a worker: a manager token is refused by the manager
+        in.put("worker.only", Boolean.toString(workerOnly));
         Thread current = Thread.currentThread();
         ClassLoader previous = current.getContextClassLoader();
         // not closed: the join client's event loop threads finish shutting down in the background
@@ -155,6 +157,43 @@ final class JoinStep {
                 secret ? "rw-------" : "rw-r--r--")));
         Files.writeString(tmp, text == null ? "" : text, StandardCharsets.UTF_8);
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /**
+     * The role of the node in {@code stateDir}: the OU of its certificate
+     * (demotion and promotion change it at renewal), else the role it joined
+     * with ({@code node.properties}); "manager", "worker", or null if unknown.
+     */
+    static String currentRole(Path stateDir) {
+        Path cert = stateDir.resolve("certificates").resolve("swarm-node.crt");
+        if (Files.isRegularFile(cert)) {
+            try (var in = Files.newInputStream(cert)) {
+                var x509 = (java.security.cert.X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
+                        .generateCertificate(in);
+                for (var rdn : new javax.naming.ldap.LdapName(x509.getSubjectX500Principal().getName()).getRdns()) {
+                    if ("OU".equalsIgnoreCase(rdn.getType())) {
+                        String ou = String.valueOf(rdn.getValue());
+                        if (ou.equals("swarm-manager")) {
+                            return "manager";
+                        }
+                        if (ou.equals("swarm-worker")) {
+                            return "worker";
+                        }
+                    }
+                }
+            } catch (IOException | java.security.GeneralSecurityException | javax.naming.NamingException
+                    | RuntimeException e) {
+                // fall back to node.properties
+            }
+        }
+        Properties p = new Properties();
+        try (var in = Files.newInputStream(stateDir.resolve(IDENTITY_FILE))) {
+            p.load(in);
+        } catch (IOException e) {
+            return null;
+        }
+        String role = p.getProperty("role");
+        return role == null ? "manager" : role.trim(); // written before roles were recorded: a manager
     }
 
     /** Removes what makes the state directory a member of a cluster (after {@code swarm leave}). */

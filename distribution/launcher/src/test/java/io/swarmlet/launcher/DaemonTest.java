@@ -179,6 +179,18 @@ class DaemonTest {
     }
 
     @Test
+    void aFailingServiceFactoryIsNotFatal() {
+        // what SCR's component of a plugin whose activate throws looks like to the bundle asking for it
+        assertTrue(Daemon.pluginFailure(new org.osgi.framework.ServiceException("Service factory returned null.",
+                org.osgi.framework.ServiceException.FACTORY_ERROR)));
+        assertTrue(Daemon.pluginFailure(new org.osgi.framework.ServiceException("boom",
+                org.osgi.framework.ServiceException.FACTORY_EXCEPTION)));
+        assertFalse(Daemon.pluginFailure(new org.osgi.framework.ServiceException("other",
+                org.osgi.framework.ServiceException.UNREGISTERED)));
+        assertFalse(Daemon.pluginFailure(new IllegalStateException("listener broke")));
+    }
+
+    @Test
     void noReadyInTimeIsAnError() throws Exception {
         Path home = home("silent", bundle("t.silent"));
         Started d = new Started(home, "st-silent", 1);

@@ -51,7 +51,9 @@ import org.osgi.service.component.annotations.ReferencePolicy;
  * <li>IssueNodeCertificate: a node joining with a token (no client certificate
  * yet). The token must be the cluster's current worker or manager token; the
  * manager records a new Node (desired role and role from the token, accepted,
- * active) and signs the CSR for it.</li>
+ * active) and signs the CSR for it. A node that says it runs the worker-only
+ * distribution ({@code worker_only}) is refused a manager token
+ * (FAILED_PRECONDITION), and nothing is recorded.</li>
  * <li>RenewNodeCertificate: with the node's current certificate (mutual TLS);
  * the certificate says which node, the store says which role; a node removed
  * from the store cannot renew.</li>
@@ -64,6 +66,10 @@ public class NodeCAService extends NodeCAGrpc.NodeCAImplBase {
     static final String REMOTE_API_PROPERTY = "swarmlet.remote.api";
     static final String CLUSTER_NAME = "default";
     static final Duration DEFAULT_EXPIRY = Duration.ofDays(90);
+
+    /** The answer to a manager token from a node that runs the worker-only distribution. */
+    static final String WORKER_ONLY_MANAGER_TOKEN = "this node runs the worker-only distribution and cannot join as a"
+            + " manager: use the worker join token";
 
     private static final Logger LOG = LogManager.getLogger(NodeCAService.class);
 
@@ -112,6 +118,11 @@ public class NodeCAService extends NodeCAGrpc.NodeCAImplBase {
         if (role == null) {
             LOG.warn("refused a join from {} ({}): invalid join token", request.getHostname(), request.getAdvertiseAddr());
             throw Status.PERMISSION_DENIED.withDescription("invalid join token").asRuntimeException();
+        }
+        if (role == NodeRole.MANAGER && request.getWorkerOnly()) {
+            LOG.warn("refused a join from {} ({}): a manager token from a node of the worker-only distribution",
+                    request.getHostname(), request.getAdvertiseAddr());
+            throw Status.FAILED_PRECONDITION.withDescription(WORKER_ONLY_MANAGER_TOKEN).asRuntimeException();
         }
         byte[] csr = request.getCsr().toByteArray();
         checkCsr(csr);

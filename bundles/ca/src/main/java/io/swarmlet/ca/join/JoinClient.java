@@ -105,6 +105,16 @@ public final class JoinClient {
      */
     public static JoinResult join(String managerAddr, String token, String hostname, String advertiseAddr,
             Duration timeout) throws JoinException {
+        return join(managerAddr, token, hostname, advertiseAddr, timeout, false);
+    }
+
+    /**
+     * As {@link #join(String, String, String, String, Duration)}; with
+     * {@code workerOnly} (the worker-only distribution, which has no manager
+     * bundles) the manager refuses a manager token and creates nothing.
+     */
+    public static JoinResult join(String managerAddr, String token, String hostname, String advertiseAddr,
+            Duration timeout, boolean workerOnly) throws JoinException {
         Token t = parseToken(token);
         checkAddress(managerAddr);
 
@@ -133,6 +143,7 @@ public final class JoinClient {
                 .setToken(token.trim())
                 .setHostname(hostname == null ? "" : hostname)
                 .setAdvertiseAddr(advertiseAddr == null ? "" : advertiseAddr)
+                .setWorkerOnly(workerOnly)
                 .build();
         IssueNodeCertificateResponse response = call(managerAddr, null, ClusterTrustManager.managers(root), timeout,
                 s -> s.issueNodeCertificate(request));
@@ -219,6 +230,9 @@ public final class JoinClient {
                 return new JoinException("the manager at " + addr + " refused: " + desc
                         + "; check --join-token (a rotated token no longer works: 'swarmlet swarm join-token"
                         + " worker|manager' on a manager prints the current one)", e);
+            case FAILED_PRECONDITION:
+                // the manager's own words say what to do (e.g. a worker-only node with a manager token)
+                return new JoinException(desc, e);
             case UNAUTHENTICATED:
                 return new JoinException("the manager at " + addr + " did not accept this node's certificate: " + desc, e);
             case UNIMPLEMENTED:

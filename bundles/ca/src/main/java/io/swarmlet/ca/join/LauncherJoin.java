@@ -13,7 +13,8 @@ import java.util.function.Function;
  * with it: strings in, strings out.
  *
  * <p>In: {@code join.addr}, {@code join.token}, {@code hostname},
- * {@code advertise.addr}, {@code timeout} (ISO-8601, default PT20S).
+ * {@code advertise.addr}, {@code timeout} (ISO-8601, default PT20S),
+ * {@code worker.only} ("true": the worker-only distribution; a manager token is refused).
  * Out: {@code node.id}, {@code cluster.id}, {@code role} (manager|worker),
  * {@code key.pem}, {@code cert.pem}, {@code root.pem}, {@code root.key.pem}
  * (managers only), {@code managers} (the managers file's text:
@@ -34,7 +35,8 @@ public final class LauncherJoin implements Function<Map<String, String>, Map<Str
         }
         JoinResult r;
         try {
-            r = JoinClient.join(in.get("join.addr"), in.get("join.token"), in.get("hostname"), in.get("advertise.addr"), timeout);
+            r = JoinClient.join(in.get("join.addr"), in.get("join.token"), in.get("hostname"), in.get("advertise.addr"),
+                    timeout, Boolean.parseBoolean(in.get("worker.only")));
         } catch (JoinException e) {
             throw new IllegalStateException(e.getMessage(), e);
         }

@@ -138,6 +138,39 @@ class NodeCAServiceTest {
     }
 
     @Test
+    void aWorkerOnlyNodeWithTheManagerTokenIsRefusedAndRecordsNothing() {
+        int before = cluster.nodeCount();
+        JoinException e = assertThrows(JoinException.class, () -> JoinClient.join(cluster.addr, cluster.managerToken(),
+                "wonly-01", "127.0.0.1:7004", TestCluster.TIMEOUT, true));
+        assertEquals("this node runs the worker-only distribution and cannot join as a manager: use the worker join token",
+                e.getMessage());
+        assertEquals(before, cluster.nodeCount(), "a refused join records no node");
+    }
+
+    @Test
+    void aWorkerOnlyNodeWithTheWorkerTokenJoinsAsWorker() throws Exception {
+        JoinResult r = JoinClient.join(cluster.addr, cluster.workerToken(), "wonly-02", "127.0.0.1:7005",
+                TestCluster.TIMEOUT, true);
+        assertEquals(NodeRole.WORKER, r.role());
+        assertNull(r.rootKeyPem());
+        assertEquals(NodeRole.WORKER, cluster.node(r.nodeId()).getRole());
+    }
+
+    @Test
+    void theLauncherEntryPointPassesWorkerOnly() {
+        java.util.Map<String, String> in = new java.util.HashMap<>(java.util.Map.of("join.addr", cluster.addr,
+                "join.token", cluster.managerToken(), "hostname", "wonly-03", "advertise.addr", "127.0.0.1:7006",
+                "timeout", "PT20S", "worker.only", "true"));
+        int before = cluster.nodeCount();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> new io.swarmlet.ca.join.LauncherJoin().apply(in));
+        assertTrue(e.getMessage().contains("cannot join as a manager: use the worker join token"), e.getMessage());
+        assertEquals(before, cluster.nodeCount());
+
+        in.put("join.token", cluster.workerToken());
+        assertEquals("worker", new io.swarmlet.ca.join.LauncherJoin().apply(in).get("role"));
+    }
+
+    @Test
     void rotatedTokenStopsNewJoins() throws Exception {
         String old = cluster.workerToken();
         String rotated = TokenFormat.newToken(cluster.ca.rootDigest());
