@@ -5,6 +5,7 @@ import io.swarmlet.api.dispatcher.Dispatcher;
 import io.swarmlet.api.dispatcher.LogProvider;
 import io.swarmlet.api.dispatcher.Session;
 import io.swarmlet.api.node.LocalNode;
+import io.swarmlet.api.types.NodeDescription;
 import io.swarmlet.api.types.Task;
 import io.swarmlet.api.types.TaskStatus;
 import io.swarmlet.spi.executor.ExecutorException;
@@ -16,6 +17,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
@@ -26,6 +28,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
+import org.osgi.framework.FrameworkUtil;
+import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -40,15 +44,26 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 /**
  * This node's agent (SwarmKit's agent): opens a session with the dispatcher,
  * heartbeats, receives the tasks assigned to this node and drives each with a
- * {@link TaskWorker} through the configured {@link Executor}; reports their
- * status back through the session, and serves their output as the session's
+ * {@link TaskWorker} through the {@link Executor} of its runtime
+ * ({@code TaskSpec.runtime}, see {@link ExecutorSet}); reports their status
+ * back through the session, and serves their output as the session's
  * {@link LogProvider}.
+ *
+ * <p>Every registered executor is used, one per runtime. The node's
+ * description (opened with the session) comes from the {@code executor.target}
+ * executor, else any, and lists the runtimes present; when the executors
+ * change, a new session replaces the old one with the new description, without
+ * the node going down. An executor that goes away leaves its tasks as they are
+ * (its workers wait, and adopt them through the next executor of that
+ * runtime); with no executor at all the agent stops heartbeating, as if it did
+ * not run, until one comes. A task whose runtime has no executor here (and
+ * got none within {@code executorWaitMs}) is REJECTED.
  *
  * <p>The dispatcher is optional: without one, tasks keep running (their status
  * waits in the {@link StatusReporter}) and a session is opened again as soon
  * as a dispatcher appears. Deactivation leaves containers running; the next
- * agent adopts them. Tasks the executor knows but the managers do not any
- * more (deleted while this agent was away) are removed.
+ * agent adopts them. Tasks an executor knows but the managers do not any
+ * more (deleted while this agent was away) are removed, each executor's own.
  *
  * <p>Threads: one session loop, one status reporter, one timer (heartbeats,
  * retries), and a bounded pool of task workers.
@@ -68,9 +83,15 @@ public final class Agent {
             description = "Runs the tasks the dispatcher assigns to this node through an executor plugin.")
     public @interface Config {
 
-        @AttributeDefinition(name = "Executor", description = "Filter selecting the executor service by its "
-                + Executor.TYPE + " property")
+        @AttributeDefinition(name = "Executor", description = "Filter on the " + Executor.TYPE + " and "
+                + Executor.RUNTIME + " properties of the executor that describes the node, and that is preferred"
+                + " when several executors run the same runtime")
         String executor_target() default "(" + Executor.TYPE + "=docker)";
+
+        @AttributeDefinition(name = "Executor wait (ms)", description = "How long a task whose runtime has no"
+                + " executor here waits for one (after the agent started, or after that runtime's executor went"
+                + " away) before it is rejected")
+        long executorWaitMs() default 10_000;
 
         @AttributeDefinition(description = "Task workers at most at once; each running task holds one while it"
                 + " waits for its container to exit, tasks beyond wait for a free one")
@@ -85,10 +106,15 @@ public final class Agent {
     @Reference
     private LocalNode local;
 
-    @Reference(name = "executor")
-    private Executor executor;
+    private final ExecutorSet executors = new ExecutorSet();
 
     private final Object lock = new Object();
+    /** Bumped (under lock) whenever a runtime gets another executor, or none. */
+    private long executorsVersion;
+    private volatile long executorWaitNanos;
+    private volatile long activatedAt = System.nanoTime();
+    /** The tasks of the latest assignments, null before the first. */
+    private volatile Set<String> lastAssigned;
     private volatile long drainDelayMs;
     private volatile Dispatcher dispatcher;
     private volatile boolean stopping;
@@ -97,16 +123,78 @@ public final class Agent {
     private final Map<String, TaskWorker> workers = new ConcurrentHashMap<>();
     private final StatusReporter reporter = new StatusReporter();
     private final LogProvider logProvider = this::logs;
-    private ThreadPoolExecutor pool;
+    private volatile ThreadPoolExecutor pool;
     private ScheduledThreadPoolExecutor timer;
     private Thread sessionLoop;
 
     public Agent() {}
 
-    /** For tests outside OSGi. */
+    /** For tests outside OSGi: one executor, of type "fake" and runtime "container". */
     Agent(LocalNode local, Executor executor) {
         this.local = local;
-        this.executor = executor;
+        addExecutor(executor, Map.of(Executor.TYPE, "fake"));
+    }
+
+    /** For tests outside OSGi: no executor yet. */
+    Agent(LocalNode local) {
+        this.local = local;
+    }
+
+    @Reference(name = "executors", service = Executor.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY,
+            unbind = "removeExecutor", updated = "updatedExecutor")
+    void addExecutor(Executor e, Map<String, Object> props) {
+        executorsChanged(executors.add(e, props));
+    }
+
+    void updatedExecutor(Executor e, Map<String, Object> props) {
+        executorsChanged(executors.add(e, props));
+    }
+
+    void removeExecutor(Executor e) {
+        executorsChanged(executors.remove(e));
+    }
+
+    /**
+     * Some runtimes have another executor, or none: their workers drop their
+     * controllers (and adopt through the next executor), the node is described
+     * again, and a new executor's leftovers of deleted tasks are removed.
+     */
+    private void executorsChanged(Set<String> runtimes) {
+        if (runtimes.isEmpty()) {
+            return;
+        }
+        LOG.info("executors of this node: {} (changed: {})", describeExecutors(), runtimes);
+        synchronized (lock) {
+            executorsVersion++;
+            lock.notifyAll();
+        }
+        for (TaskWorker w : workers.values()) {
+            if (runtimes.contains(w.runtime())) {
+                w.executorChanged();
+            }
+        }
+        Set<String> assigned = lastAssigned;
+        if (assigned != null && pool != null) {
+            for (String rt : runtimes) {
+                Executor e = executors.get(rt);
+                if (e != null) {
+                    try {
+                        pool.execute(() -> sweep(e, assigned));
+                    } catch (RejectedExecutionException x) {
+                        // stopping
+                    }
+                }
+            }
+        }
+    }
+
+    private String describeExecutors() {
+        StringBuilder b = new StringBuilder();
+        for (ExecutorSet.Entry e : executors.inUse()) {
+            b.append(b.length() == 0 ? "" : ", ").append(e.runtime()).append('=').append(e.type());
+        }
+        return b.length() == 0 ? "none" : b.toString();
     }
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
@@ -138,6 +226,14 @@ public final class Agent {
     void activate(org.osgi.framework.BundleContext context, Config config) {
         framework = context == null ? null : context.getBundle(0);
         drainDelayMs = Math.max(0, config.meshDrainDelayMs());
+        executorWaitNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(0, config.executorWaitMs()));
+        activatedAt = System.nanoTime();
+        String target = config.executor_target();
+        try {
+            executors.target(target == null || target.isBlank() ? null : FrameworkUtil.createFilter(target));
+        } catch (InvalidSyntaxException e) {
+            LOG.warn("executor.target {} is not a valid filter ({}): no executor is preferred", target, e.getMessage());
+        }
         int max = Math.max(1, config.maxWorkers());
         AtomicInteger n = new AtomicInteger();
         pool = new ThreadPoolExecutor(max, max, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
@@ -182,23 +278,29 @@ public final class Agent {
 
     // ------------------------------------------------------------ the session
 
+    /** Why a session's loop returned. */
+    private enum End { STOPPING, DISPATCHER_CHANGED, DESCRIPTION_CHANGED, NO_EXECUTOR }
+
     private void sessionLoop() {
         long backoff = 0;
+        // a session left open for the next one to replace: the node's description changed, or the
+        // last executor went away (then heartbeats stop, as if this agent did not run)
+        Session replaced = null;
         while (!stopping) {
             Dispatcher d;
             try {
                 synchronized (lock) {
-                    while (!stopping && dispatcher == null) {
+                    while (!stopping && (dispatcher == null || executors.isEmpty())) {
                         lock.wait();
                     }
                     if (stopping) {
-                        return;
+                        break;
                     }
                     d = dispatcher;
                     if (backoff > 0) {
                         lock.wait(backoff); // a new dispatcher or stopping ends it early
                         if (stopping) {
-                            return;
+                            break;
                         }
                         if (dispatcher != d) {
                             backoff = 0;
@@ -207,17 +309,31 @@ public final class Agent {
                     }
                 }
             } catch (InterruptedException e) {
-                return;
+                break;
             }
             Session s = null;
+            boolean leaveOpen = false;
             try {
-                // the node's name is the daemon's (--hostname), not the engine's
-                s = d.open(local.nodeId(), executor.describe().toBuilder().setHostname(local.hostname()).build());
+                long seen;
+                synchronized (lock) {
+                    seen = executorsVersion;
+                }
+                NodeDescription description = describe();
+                s = d.open(local.nodeId(), description);
                 s.setLogProvider(logProvider);
+                if (replaced != null) {
+                    // the dispatcher ended it when s replaced it: closing it does not touch the node
+                    closeQuietly(replaced);
+                    replaced = null;
+                }
                 backoff = 0;
-                runSession(d, s);
+                End end = runSession(d, s, description, seen);
+                if (end == End.DESCRIPTION_CHANGED || end == End.NO_EXECUTOR) {
+                    leaveOpen = true;
+                    replaced = s;
+                }
             } catch (InterruptedException e) {
-                return;
+                break;
             } catch (ExecutorException | RuntimeException e) {
                 if (!stopping && dispatcher != d) {
                     LOG.info("the dispatcher went away; waiting for the next one");
@@ -230,25 +346,34 @@ public final class Agent {
                 current = null;
                 if (s != null) {
                     reporter.detach(s);
-                    if (stopping && !frameworkStopping()) {
+                    if (leaveOpen) {
+                        // replaced by the next session (or lapsing while there is no executor)
+                    } else if (stopping && !frameworkStopping()) {
                         // a module update or restart (this agent's or its executor's): the next agent opens a
                         // session within moments and replaces this one; closing it would mark the node DOWN
                         // and have its tasks replaced (if no agent comes, the heartbeats lapse instead)
                         LOG.info("agent stopping without its daemon: leaving the session to the next agent");
                     } else {
-                        try {
-                            s.close();
-                        } catch (RuntimeException e) {
-                            LOG.debug("closing the session: {}", e.toString());
-                        }
+                        closeQuietly(s);
                     }
                 }
             }
         }
+        if (replaced != null && frameworkStopping()) {
+            closeQuietly(replaced);
+        }
     }
 
-    private void runSession(Dispatcher d, Session s) throws InterruptedException {
-        LOG.info("agent of node {} opened a session", local.nodeId());
+    private static void closeQuietly(Session s) {
+        try {
+            s.close();
+        } catch (RuntimeException e) {
+            LOG.debug("closing the session: {}", e.toString());
+        }
+    }
+
+    private End runSession(Dispatcher d, Session s, NodeDescription sent, long seen) throws InterruptedException {
+        LOG.info("agent of node {} opened a session (runtimes {})", local.nodeId(), sent.getRuntimesList());
         current = s;
         Map<String, TaskStatus> known = new HashMap<>();
         workers.forEach((id, w) -> {
@@ -261,7 +386,38 @@ public final class Agent {
         scheduleHeartbeat(s);
         long version = 0;
         boolean first = true;
-        while (!stopping && dispatcher == d) {
+        while (true) {
+            boolean changed = false;
+            synchronized (lock) {
+                if (stopping) {
+                    return End.STOPPING;
+                }
+                if (dispatcher != d) {
+                    return End.DISPATCHER_CHANGED;
+                }
+                if (executorsVersion != seen) {
+                    seen = executorsVersion;
+                    changed = true;
+                }
+            }
+            if (changed) {
+                if (executors.isEmpty()) {
+                    LOG.warn("no executor on this node any more: the agent stops heartbeating until one comes"
+                            + " (the node goes down if none does); its tasks are left as they are");
+                    return End.NO_EXECUTOR;
+                }
+                try {
+                    NodeDescription now = describe();
+                    if (!now.equals(sent)) {
+                        LOG.info("the executors changed: describing node {} again (runtimes {})", local.nodeId(),
+                                now.getRuntimesList());
+                        return End.DESCRIPTION_CHANGED;
+                    }
+                } catch (ExecutorException | RuntimeException e) {
+                    LOG.warn("the executors changed, but they cannot describe the node; keeping its description: {}",
+                            e.getMessage());
+                }
+            }
             Assignments a = s.assignments(version, POLL);
             if (a != null) {
                 version = a.version();
@@ -269,6 +425,37 @@ public final class Agent {
                 first = false;
             }
         }
+    }
+
+    /**
+     * This node as its executors see it: the {@code executor.target} executor's
+     * description (else the first that can describe it), named by the daemon's
+     * hostname, with every runtime present.
+     */
+    NodeDescription describe() throws ExecutorException {
+        SortedSet<String> runtimes = executors.runtimes();
+        ExecutorException failure = null;
+        for (ExecutorSet.Entry e : executors.describers()) {
+            try {
+                // the node's name is the daemon's (--hostname), not the engine's
+                NodeDescription d = e.executor().describe().toBuilder()
+                        .setHostname(local.hostname())
+                        .clearRuntimes().addAllRuntimes(runtimes)
+                        .build();
+                if (failure != null) {
+                    LOG.info("node {} described by executor {} ({}): {}", local.nodeId(), e.type(), e.runtime(),
+                            failure.getMessage());
+                }
+                return d;
+            } catch (ExecutorException | RuntimeException x) {
+                LOG.debug("executor {} ({}) cannot describe this node: {}", e.type(), e.runtime(), x.getMessage());
+                if (failure == null) {
+                    failure = x instanceof ExecutorException ee ? ee
+                            : new ExecutorException(x.getMessage() == null ? x.toString() : x.getMessage(), false, x);
+                }
+            }
+        }
+        throw failure != null ? failure : new ExecutorException("no executor on this node", false);
     }
 
     private void scheduleHeartbeat(Session s) {
@@ -302,6 +489,9 @@ public final class Agent {
         Set<String> assigned = new HashSet<>();
         for (Task t : tasks) {
             assigned.add(t.getId());
+        }
+        lastAssigned = Set.copyOf(assigned);
+        for (Task t : tasks) {
             workers.computeIfAbsent(t.getId(), id -> new TaskWorker(this, t)).update(t);
         }
         boolean retired = false;
@@ -315,12 +505,18 @@ public final class Agent {
         }
     }
 
-    /** Removes the runtime objects whose task is gone (deleted while no worker watched it). */
+    /** Removes the runtime objects whose task is gone (deleted while no worker watched it), each executor its own. */
     private void sweep(Set<String> assigned) {
+        for (ExecutorSet.Entry e : executors.inUse()) {
+            sweep(e.executor(), assigned);
+        }
+    }
+
+    private void sweep(Executor executor, Set<String> assigned) {
         Set<String> present;
         try {
             present = executor.taskIds();
-        } catch (ExecutorException e) {
+        } catch (ExecutorException | RuntimeException e) {
             LOG.warn("cannot list the executor's tasks: {}", e.getMessage());
             return;
         }
@@ -328,9 +524,9 @@ public final class Agent {
             if (!assigned.contains(id) && !workers.containsKey(id)) {
                 try {
                     executor.removeTask(id);
-                    LOG.info("removed the container of task {}: the task is gone", id);
-                } catch (ExecutorException e) {
-                    LOG.warn("cannot remove the container of task {}: {}", id, e.getMessage());
+                    LOG.info("removed the runtime object of task {}: the task is gone", id);
+                } catch (ExecutorException | RuntimeException e) {
+                    LOG.warn("cannot remove the runtime object of task {}: {}", id, e.getMessage());
                 }
             }
         }
@@ -347,8 +543,20 @@ public final class Agent {
 
     // ------------------------------------------------------------ for workers
 
-    Executor executor() {
-        return executor;
+    /** The executor of that runtime, or null if there is none on this node (now). */
+    Executor executor(String runtime) {
+        return executors.get(runtime);
+    }
+
+    /**
+     * Until when (System.nanoTime()) a task of that runtime waits for an
+     * executor before it is rejected: {@code executorWaitMs} after the agent
+     * started, or after the runtime's executor went away.
+     */
+    long executorDeadline(String runtime) {
+        Long lost = executors.lostAt(runtime);
+        long from = lost == null || lost - activatedAt < 0 ? activatedAt : lost;
+        return from + executorWaitNanos;
     }
 
     boolean stopping() {
@@ -384,6 +592,11 @@ public final class Agent {
         } catch (RejectedExecutionException e) {
             // stopping
         }
+    }
+
+    /** Whether a session is in use (heartbeating) now (tests). */
+    boolean connected() {
+        return current != null;
     }
 
     /** The worker of a task, if it has one (tests). */

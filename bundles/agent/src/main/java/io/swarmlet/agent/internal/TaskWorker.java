@@ -48,12 +48,21 @@ import org.apache.logging.log4j.Logger;
  * <p>A worker holds a pool thread only while it has something to do (or waits
  * on a running task); a new assignment schedules it again. A desired-state
  * change past RUNNING interrupts a blocking prepare/start/wait.
+ *
+ * <p>The task runs on the executor of its runtime ({@code spec.runtime}). When
+ * that executor goes away (a plugin removed or updated), the worker drops its
+ * controller without reporting anything and waits: the task's runtime object
+ * is left as it is, and the next executor of that runtime adopts it, as after
+ * an agent restart. A task with no executor for its runtime that has not
+ * started yet (before STARTING) is REJECTED once the agent's executor wait is
+ * over; one that may run waits for as long as it takes.
  */
 final class TaskWorker implements Runnable {
 
     private static final Logger LOG = LogManager.getLogger(TaskWorker.class);
     static final String NOT_FOUND = "container not found";
     static final String UNHEALTHY = "unhealthy container";
+    static final String NO_EXECUTOR = "no executor for runtime '%s' on this node";
     private static final long MAX_BACKOFF_MS = 10_000;
 
     private enum Step { PROGRESS, IDLE, RETRY, STOPPED, FINISHED }
@@ -65,6 +74,7 @@ final class TaskWorker implements Runnable {
 
     private final Agent agent;
     private final String taskId;
+    private final String runtime;
 
     // guarded by this
     private Task task;
@@ -74,6 +84,10 @@ final class TaskWorker implements Runnable {
     private boolean finished;
     private Thread blocked;
     private Controller controller;
+    /** The executor {@link #controller} came from. */
+    private io.swarmlet.spi.executor.Executor owner;
+    /** The runtime's executor changed since the last step: drop the controller, adopt again. */
+    private boolean executorChanged;
 
     // the running step's thread only (runs never overlap)
     private TaskStatus status;
@@ -93,6 +107,28 @@ final class TaskWorker implements Runnable {
         this.agent = agent;
         this.taskId = task.getId();
         this.task = task;
+        this.runtime = ExecutorSet.runtimeOf(task.getSpec().getRuntime());
+    }
+
+    /** The task's runtime ("container", "process"...). */
+    String runtime() {
+        return runtime;
+    }
+
+    /** The executor of this task's runtime went away or was replaced: stop using the old one. */
+    void executorChanged() {
+        synchronized (this) {
+            executorChanged = true;
+            if (blocked != null) {
+                blocked.interrupt();
+            }
+        }
+        schedule();
+    }
+
+    /** Whether the executor changed under a call in progress (its outcome says nothing then). */
+    private synchronized boolean lostExecutor() {
+        return executorChanged;
     }
 
     String taskId() {
@@ -222,18 +258,42 @@ final class TaskWorker implements Runnable {
         }
         TaskState current = status.getState();
         TaskState desired = t.getDesiredState();
+        synchronized (this) {
+            if (executorChanged) {
+                executorChanged = false;
+                adoptionChecked = false; // a task that runs is adopted by the new executor
+                closeController();
+            }
+        }
+        boolean hasExecutor = agent.executor(runtime) != null;
 
         if (isGone) {
+            if (!hasExecutor) {
+                // nothing to stop it with: the agent removes what is left once an executor of its runtime comes
+                LOG.info("task {} is gone; no executor for runtime '{}' here to remove what it left", taskId, runtime);
+                return Step.FINISHED;
+            }
             return removeGone(t, current);
         }
         if (TaskStates.isTerminal(current)) {
             if (desired == TaskState.REMOVE && !runtimeRemoved) {
-                return removeRuntime();
+                return hasExecutor ? removeRuntime() : Step.IDLE; // removed once an executor comes
             }
             return Step.IDLE;
         }
+        if (!hasExecutor && current.getNumber() >= TaskState.PREPARING_VALUE
+                && (current.getNumber() >= TaskState.STARTING_VALUE || waitForExecutor())) {
+            return Step.IDLE; // it may have a runtime object: only an executor of its runtime may touch it
+        }
         if (desired.getNumber() > TaskState.RUNNING_VALUE) {
             return shutdown(t, current);
+        }
+        if (!hasExecutor && (current.getNumber() >= TaskState.PREPARING_VALUE || !waitForExecutor())) {
+            fail(TaskState.REJECTED, String.format(NO_EXECUTOR, runtime));
+            return Step.PROGRESS;
+        }
+        if (!hasExecutor) {
+            return Step.IDLE; // waitForExecutor() scheduled the next look
         }
         if (!adoptionChecked) {
             adoptionChecked = true;
@@ -272,6 +332,20 @@ final class TaskWorker implements Runnable {
         }
     }
 
+    /**
+     * Whether a task without an executor still waits for one (the agent just
+     * started, or the runtime's executor just went away); if so, this worker
+     * looks again when the wait is over (an executor coming sooner schedules it).
+     */
+    private boolean waitForExecutor() {
+        long left = agent.executorDeadline(runtime) - System.nanoTime();
+        if (left <= 0) {
+            return false;
+        }
+        agent.later(this::schedule, Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+        return true;
+    }
+
     private Step prepare() {
         try {
             interruptibly(c -> {
@@ -284,7 +358,7 @@ final class TaskWorker implements Runnable {
             if (agent.stopping()) {
                 return Step.STOPPED;
             }
-            if (stopRequested()) {
+            if (stopRequested() || lostExecutor()) {
                 return Step.PROGRESS;
             }
             LOG.warn("task {}: prepare failed{}: {}", taskId, e.fatal() ? " (fatal)" : "", e.getMessage());
@@ -313,7 +387,7 @@ final class TaskWorker implements Runnable {
             if (agent.stopping()) {
                 return Step.STOPPED;
             }
-            if (stopRequested()) {
+            if (stopRequested() || lostExecutor()) {
                 return Step.PROGRESS;
             }
             return startFailed(e, started);
@@ -325,6 +399,9 @@ final class TaskWorker implements Runnable {
     }
 
     private Step startFailed(ExecutorException e, boolean started) {
+        if (lostExecutor()) {
+            return Step.PROGRESS;
+        }
         LOG.warn("task {}: {} failed: {}", taskId, started ? "waiting for it to be ready" : "start", e.getMessage());
         Optional<Controller.RuntimeStatus> now = started ? inspectQuietly() : Optional.empty();
         if (now.isPresent() && now.get().running()) {
@@ -365,7 +442,7 @@ final class TaskWorker implements Runnable {
             if (agent.stopping()) {
                 return Step.STOPPED;
             }
-            if (stopRequested()) {
+            if (stopRequested() || lostExecutor()) {
                 return Step.PROGRESS;
             }
             if (e.fatal()) {
@@ -376,6 +453,9 @@ final class TaskWorker implements Runnable {
             adoptionChecked = false;
             return Step.RETRY;
         }
+        if (lostExecutor()) {
+            return Step.PROGRESS; // its executor went away meanwhile: the next one says how it ended
+        }
         return exited(exit);
     }
 
@@ -385,9 +465,16 @@ final class TaskWorker implements Runnable {
         try {
             now = controller().inspect();
         } catch (ExecutorException e) {
-            LOG.warn("task {}: cannot inspect its container, will retry: {}", taskId, e.getMessage());
             adoptionChecked = false;
+            if (lostExecutor()) {
+                return Step.PROGRESS;
+            }
+            LOG.warn("task {}: cannot inspect its container, will retry: {}", taskId, e.getMessage());
             return Step.RETRY;
+        }
+        if (lostExecutor()) {
+            adoptionChecked = false;
+            return Step.PROGRESS;
         }
         if (now.isEmpty()) {
             LOG.warn("task {} was running, but its container is gone", taskId);
@@ -425,12 +512,16 @@ final class TaskWorker implements Runnable {
         if (current == TaskState.RUNNING && !drained(t)) {
             return Step.IDLE; // the timer schedules this worker again once the delay is over
         }
-        if (current.getNumber() >= TaskState.PREPARING_VALUE) { // there may be a runtime object
+        // there may be a runtime object (without an executor here, none that started: nothing to stop)
+        if (current.getNumber() >= TaskState.PREPARING_VALUE && agent.executor(runtime) != null) {
             try {
                 controller().shutdown();
             } catch (ExecutorException e) {
                 if (agent.stopping()) {
                     return Step.STOPPED;
+                }
+                if (lostExecutor()) {
+                    return Step.PROGRESS;
                 }
                 if (!e.fatal()) {
                     LOG.warn("task {}: shutdown failed, will retry: {}", taskId, e.getMessage());
@@ -449,6 +540,9 @@ final class TaskWorker implements Runnable {
         try {
             controller().remove();
         } catch (ExecutorException e) {
+            if (lostExecutor()) {
+                return Step.PROGRESS;
+            }
             if (!e.fatal() && !agent.stopping()) {
                 LOG.warn("task {}: remove failed, will retry: {}", taskId, e.getMessage());
                 return Step.RETRY;
@@ -608,7 +702,8 @@ final class TaskWorker implements Runnable {
     private <T> T interruptibly(Call<T> call) throws ExecutorException, InterruptedException {
         Controller c = controller();
         synchronized (this) {
-            if (agent.stopping() || gone || task.getDesiredState().getNumber() > TaskState.RUNNING_VALUE) {
+            if (agent.stopping() || gone || executorChanged
+                    || task.getDesiredState().getNumber() > TaskState.RUNNING_VALUE) {
                 throw new InterruptedException();
             }
             blocked = Thread.currentThread();
@@ -624,8 +719,16 @@ final class TaskWorker implements Runnable {
     }
 
     synchronized Controller controller() throws ExecutorException {
+        io.swarmlet.spi.executor.Executor e = agent.executor(runtime);
+        if (e == null) {
+            throw new ExecutorException(String.format(NO_EXECUTOR, runtime), false);
+        }
+        if (controller != null && owner != e) {
+            closeController(); // the step that runs finds executorChanged set: it adopts again
+        }
         if (controller == null) {
-            controller = agent.executor().controller(task);
+            controller = e.controller(task);
+            owner = e;
         }
         return controller;
     }
@@ -638,6 +741,7 @@ final class TaskWorker implements Runnable {
                 LOG.debug("task {}: closing its controller: {}", taskId, e.toString());
             }
             controller = null;
+            owner = null;
         }
     }
 

@@ -26,9 +26,11 @@ import io.swarmlet.api.types.NodeStatus;
 import io.swarmlet.api.types.PortConfig;
 import io.swarmlet.api.types.PortConfig.PublishMode;
 import io.swarmlet.api.types.Task;
+import io.swarmlet.api.types.TaskSpec;
 import io.swarmlet.api.types.TaskState;
 import io.swarmlet.api.types.TaskStatus;
 import io.swarmlet.dispatcher.internal.DispatcherImpl;
+import io.swarmlet.spi.executor.Executor;
 import io.swarmlet.spi.executor.LogSource;
 import io.swarmlet.store.internal.SingleNodeStore;
 import java.lang.annotation.Annotation;
@@ -396,6 +398,235 @@ class AgentTest {
         assertThrows(IllegalArgumentException.class, () -> dispatcher.logs(NODE, "nope", -1, false, l -> { }));
     }
 
+    // ------------------------------------------------------------ several executors, by runtime
+
+    /** A second executor, for tasks of runtime "process". */
+    private final FakeExecutor proc = new FakeExecutor("process-1.0");
+
+    static Map<String, Object> props(String type, String runtime) {
+        return runtime == null ? Map.of(Executor.TYPE, type) : Map.of(Executor.TYPE, type, Executor.RUNTIME, runtime);
+    }
+
+    /** An agent without executors, bound to the dispatcher. */
+    private Agent startBareAgent(Agent.Config config) {
+        Agent a = new Agent(new TestNode(NODE));
+        a.activate(null, config);
+        agents.add(a);
+        a.bindDispatcher(dispatcher);
+        return a;
+    }
+
+    private void createProcessTask(String id) {
+        store.update(tx -> tx.create(Kind.TASK, newTask(id).toBuilder()
+                .setSpec(TaskSpec.newBuilder().setRuntime("process")).build()));
+    }
+
+    /** The node's states in the store from a watch opened earlier. */
+    private static List<NodeStatus.State> nodeStates(Watch<Void> watch) throws InterruptedException {
+        List<NodeStatus.State> states = new ArrayList<>();
+        StoreEvent e;
+        while ((e = watch.poll(Duration.ofMillis(200))) != null) {
+            Node n = e.objectAs(Kind.NODE);
+            if (n != null && n.getId().equals(NODE)) {
+                states.add(n.getStatus().getState());
+            }
+        }
+        return states;
+    }
+
+    @Test
+    void eachTaskRunsOnTheExecutorOfItsRuntime() throws Exception {
+        Agent a = startAgent(dispatcher);
+        a.addExecutor(proc, props("process", "process"));
+        createTask("c1");
+        createProcessTask("p1");
+        awaitState("c1", TaskState.RUNNING);
+        awaitState("p1", TaskState.RUNNING);
+        assertTrue(fake.running("c1") && !proc.has("c1"));
+        assertTrue(proc.running("p1") && !fake.has("p1"));
+        assertEquals(proc.containerId("p1"), task("p1").getStatus().getContainerStatus().getContainerId());
+
+        await("both runtimes advertised", () -> node().getDescription().getRuntimesList()
+                .equals(List.of("container", "process")));
+        assertEquals("fake-1.0", node().getDescription().getEngine().getEngineVersion(), "executor.target describes");
+
+        proc.exit("p1", 2);
+        assertEquals("task: non-zero exit (2)", awaitState("p1", TaskState.FAILED).getErr());
+        assertTrue(fake.running("c1"));
+    }
+
+    @Test
+    void aNodeWithOnlyAProcessExecutorRegistersAndRunsProcessTasks() throws Exception {
+        Agent a = startBareAgent(config());
+        a.addExecutor(proc, props("process", "process"));
+        await("node described", () -> node().getDescription().getRuntimesList().equals(List.of("process")));
+        assertEquals("process-1.0", node().getDescription().getEngine().getEngineVersion(),
+                "no executor.target executor: another one describes the node");
+        assertEquals("this-host", node().getDescription().getHostname());
+        assertEquals(NodeStatus.State.READY, node().getStatus().getState());
+        createProcessTask("p1");
+        awaitState("p1", TaskState.RUNNING);
+        proc.exit("p1", 0);
+        awaitState("p1", TaskState.COMPLETE);
+    }
+
+    @Test
+    void theNodeIsDescribedAgainWhenExecutorsComeAndGoWithoutGoingDown() throws Exception {
+        try (Watch<Void> history = store.watch(tx -> null)) {
+            Agent a = startBareAgent(config());
+            a.addExecutor(proc, props("process", "process"));
+            await("process only", () -> node().getDescription().getRuntimesList().equals(List.of("process")));
+            createProcessTask("p1");
+            awaitState("p1", TaskState.RUNNING);
+
+            a.addExecutor(fake, props("fake", null)); // dropped in
+            await("both", () -> node().getDescription().getRuntimesList().equals(List.of("container", "process")));
+            assertEquals("fake-1.0", node().getDescription().getEngine().getEngineVersion());
+
+            a.removeExecutor(proc); // removed
+            await("container only", () -> node().getDescription().getRuntimesList().equals(List.of("container")));
+            assertEquals(TaskState.RUNNING, task("p1").getStatus().getState());
+
+            List<NodeStatus.State> states = nodeStates(history);
+            assertFalse(states.isEmpty());
+            assertFalse(states.contains(NodeStatus.State.DOWN), "never down: " + states);
+            assertEquals(1, proc.starts("p1"));
+            assertTrue(proc.running("p1"), "its task was left running");
+        }
+    }
+
+    @Test
+    void aTaskWhoseRuntimeHasNoExecutorHereIsRejected() throws Exception {
+        startAgent(dispatcher, config(16, 1_000, 0));
+        createProcessTask("p1");
+        TaskStatus rejected = awaitState("p1", TaskState.REJECTED);
+        assertEquals("no executor for runtime 'process' on this node", rejected.getErr());
+        assertFalse(fake.has("p1"), "never run on another runtime's executor");
+        assertEquals(0, fake.prepareCalls.get());
+    }
+
+    @Test
+    void aTaskWaitsForItsRuntimesExecutorWhileTheAgentJustStarted() throws Exception {
+        Agent a = startAgent(dispatcher, config(16, 1_000, 600_000));
+        createProcessTask("p1");
+        createTask("c1");
+        awaitState("c1", TaskState.RUNNING); // the agent got both
+        assertTrue(task("p1").getStatus().getState().getNumber() < TaskState.PREPARING_VALUE);
+        a.addExecutor(proc, props("process", "process"));
+        awaitState("p1", TaskState.RUNNING);
+        assertTrue(proc.running("p1"));
+    }
+
+    @Test
+    void anExecutorGoingAwayLeavesItsTasksAndTheNextOneAdoptsThem() throws Exception {
+        Agent a = startAgent(dispatcher);
+        a.addExecutor(proc, props("process", "process"));
+        createTask("c1");
+        createProcessTask("p1");
+        createProcessTask("p2");
+        awaitState("c1", TaskState.RUNNING);
+        awaitState("p1", TaskState.RUNNING);
+        awaitState("p2", TaskState.RUNNING);
+        String container = proc.containerId("p1");
+
+        a.removeExecutor(proc); // the plugin is updated: its old version goes away
+        await("process runtime gone", () -> node().getDescription().getRuntimesList().equals(List.of("container")));
+        proc.exit("p2", 0); // ends while no executor watches it
+        setDesired("c1", TaskState.SHUTDOWN); // the other runtime goes on working
+        awaitState("c1", TaskState.SHUTDOWN);
+        assertEquals(TaskState.RUNNING, task("p1").getStatus().getState(), "not failed");
+        assertEquals(TaskState.RUNNING, task("p2").getStatus().getState(), "nobody can tell yet");
+        assertFalse(proc.shutdownCalls.contains("p1"), "not stopped");
+        assertTrue(proc.running("p1"));
+
+        a.addExecutor(proc, props("process", "process")); // its new version comes
+        awaitState("p2", TaskState.COMPLETE);
+        await("process runtime back", () -> node().getDescription().getRuntimesList()
+                .equals(List.of("container", "process")));
+        proc.exit("p1", 0); // only the adopting controller can tell
+        awaitState("p1", TaskState.COMPLETE);
+        assertEquals(1, proc.starts("p1"), "adopted, not started again");
+        assertEquals(container, task("p1").getStatus().getContainerStatus().getContainerId());
+        assertEquals(NodeStatus.State.READY, node().getStatus().getState());
+    }
+
+    @Test
+    void eachExecutorRemovesOnlyItsOwnLeftoversIncludingOneThatComesBack() throws Exception {
+        fake.leftRunning("ghost-c");
+        proc.leftRunning("ghost-p");
+        Agent a = startAgent(dispatcher);
+        a.addExecutor(proc, props("process", "process"));
+        createTask("c1");
+        createProcessTask("p1");
+        awaitState("c1", TaskState.RUNNING);
+        awaitState("p1", TaskState.RUNNING);
+        await("ghosts removed", () -> fake.removed.contains("ghost-c") && proc.removed.contains("ghost-p"));
+        assertFalse(fake.removed.contains("ghost-p") || proc.removed.contains("ghost-c"));
+
+        a.removeExecutor(proc);
+        await("process runtime gone", () -> node().getDescription().getRuntimesList().equals(List.of("container")));
+        store.update(tx -> tx.delete(Kind.TASK, "p1")); // deleted while its executor is away
+        await("worker dropped", () -> a.worker("p1") == null);
+        assertTrue(proc.has("p1"), "nothing to remove it with");
+        a.addExecutor(proc, props("process", "process"));
+        await("removed once its executor is back", () -> proc.removed.contains("p1"));
+        assertTrue(fake.running("c1"));
+        assertFalse(fake.removed.contains("c1"));
+    }
+
+    @Test
+    void withoutAnyExecutorTheAgentWaitsAndTheNextExecutorAdoptsWithoutTheNodeGoingDown() throws Exception {
+        AtomicInteger opens = new AtomicInteger();
+        Dispatcher counting = new Dispatcher() {
+            @Override
+            public Session open(String nodeId, NodeDescription description) {
+                opens.incrementAndGet();
+                return dispatcher.open(nodeId, description);
+            }
+
+            @Override
+            public void logs(String nodeId, String taskId, int tail, boolean follow, Consumer<LogSource.LogLine> sink)
+                    throws InterruptedException {
+                dispatcher.logs(nodeId, taskId, tail, follow, sink);
+            }
+        };
+        try (Watch<Void> history = store.watch(tx -> null)) {
+            Agent a = startAgent(counting);
+            createTask("t1");
+            awaitState("t1", TaskState.RUNNING);
+            assertEquals(1, opens.get());
+
+            a.removeExecutor(fake); // executor-docker updated on a node that has no other executor
+            await("session let go", () -> !a.connected());
+            assertTrue(fake.running("t1"));
+            a.addExecutor(fake, props("fake", null));
+            await("a new session", () -> opens.get() == 2);
+            fake.exit("t1", 0); // only an adopting controller can tell
+            awaitState("t1", TaskState.COMPLETE);
+            assertEquals(1, fake.starts("t1"), "adopted, not started again");
+            assertFalse(fake.shutdownCalls.contains("t1"));
+            assertFalse(nodeStates(history).contains(NodeStatus.State.DOWN));
+        }
+    }
+
+    @Test
+    void theTargetExecutorIsPreferredForItsRuntimeAndAnotherDescribesTheNodeWhenItCannot() throws Exception {
+        FakeExecutor other = new FakeExecutor("other-1.0");
+        Agent a = startBareAgent(config());
+        a.addExecutor(other, Map.of(Executor.TYPE, "docker", "service.id", 5L));
+        a.addExecutor(fake, Map.of(Executor.TYPE, "fake", "service.id", 9L)); // executor.target: (type=fake)
+        createTask("c1");
+        awaitState("c1", TaskState.RUNNING);
+        assertTrue(fake.running("c1") && !other.has("c1"));
+        await("described by the target", () -> node().getDescription().getEngine().getEngineVersion().equals("fake-1.0"));
+
+        fake.failDescribe(true);
+        a.addExecutor(proc, props("process", "process"));
+        await("described by another", () -> node().getDescription().getRuntimesList()
+                .equals(List.of("container", "process")));
+        assertEquals("process-1.0", node().getDescription().getEngine().getEngineVersion());
+    }
+
     // ------------------------------------------------------------ published ports
 
     static final PortConfig WEB = port("web", 80, 30080, PublishMode.INGRESS);
@@ -626,11 +857,16 @@ class AgentTest {
     }
 
     static Agent.Config config(int maxWorkers, long drainDelayMs) {
+        return config(maxWorkers, drainDelayMs, 10_000);
+    }
+
+    static Agent.Config config(int maxWorkers, long drainDelayMs, long executorWaitMs) {
         return new Agent.Config() {
             @Override public Class<? extends Annotation> annotationType() { return Agent.Config.class; }
             @Override public String executor_target() { return "(swarmlet.executor.type=fake)"; }
             @Override public int maxWorkers() { return maxWorkers; }
             @Override public long meshDrainDelayMs() { return drainDelayMs; }
+            @Override public long executorWaitMs() { return executorWaitMs; }
         };
     }
 

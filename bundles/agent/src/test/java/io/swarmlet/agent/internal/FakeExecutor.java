@@ -61,6 +61,22 @@ final class FakeExecutor implements Executor {
     /** Tasks whose controller was asked to shut down (whether or not anything ran). */
     final List<String> shutdownCalls = new CopyOnWriteArrayList<>();
     final AtomicInteger prepareCalls = new AtomicInteger();
+    private final String engineVersion;
+    private volatile boolean describeFails;
+
+    FakeExecutor() {
+        this("fake-1.0");
+    }
+
+    /** An executor whose node description names that engine version (to tell executors apart). */
+    FakeExecutor(String engineVersion) {
+        this.engineVersion = engineVersion;
+    }
+
+    /** describe() fails (an engine that does not answer). */
+    void failDescribe(boolean fails) {
+        describeFails = fails;
+    }
 
     // ------------------------------------------------------------ what tests do
 
@@ -161,9 +177,12 @@ final class FakeExecutor implements Executor {
     // ------------------------------------------------------------ Executor
 
     @Override
-    public NodeDescription describe() {
+    public NodeDescription describe() throws ExecutorException {
+        if (describeFails) {
+            throw new ExecutorException("Cannot connect to the engine", false);
+        }
         return NodeDescription.newBuilder().setHostname("fake-host")
-                .setEngine(EngineDescription.newBuilder().setEngineVersion("fake-1.0")).build();
+                .setEngine(EngineDescription.newBuilder().setEngineVersion(engineVersion)).build();
     }
 
     @Override
