@@ -61,6 +61,125 @@ public final class ControlGrpcService extends ControlGrpc.ControlImplBase {
         this.onInternalError = onInternalError;
     }
 
+    /** What serves {@code Console}; asked once per call, may supply null (then UNAVAILABLE). */
+    private Supplier<? extends io.swarmlet.api.node.Console> console = () -> null;
+
+    /**
+     * Serves {@code Console} sessions through what {@code console} supplies at
+     * the time of each call (null: UNAVAILABLE, the shell is not running).
+     * Set it before the service is served.
+     *
+     * @return this service
+     */
+    public ControlGrpcService withConsole(Supplier<? extends io.swarmlet.api.node.Console> console) {
+        this.console = Objects.requireNonNull(console, "console");
+        return this;
+    }
+
+    /** Refusal of {@code Console} when no {@link io.swarmlet.api.node.Console} is registered. */
+    public static final String NO_CONSOLE = "the shell console is not running on this daemon (bundle io.swarmlet.cli)";
+
+    /**
+     * A shell session: each input message goes to the session, what the shell
+     * prints comes back as output messages, and the last one says
+     * {@code closed}. The client's end of input ({@code eof}, or half-close)
+     * ends the session once what it typed has run; a client that goes away
+     * hangs the session up (its running command is interrupted).
+     */
+    @Override
+    public StreamObserver<ConsoleInput> console(StreamObserver<ConsoleOutput> o) {
+        io.grpc.stub.ServerCallStreamObserver<ConsoleOutput> out = (io.grpc.stub.ServerCallStreamObserver<ConsoleOutput>) o;
+        io.swarmlet.api.node.Console c = console.get();
+        if (c == null) {
+            out.onError(Status.UNAVAILABLE.withDescription(NO_CONSOLE).asRuntimeException());
+            return ConsoleCall.IGNORE;
+        }
+        ConsoleCall call = new ConsoleCall(out);
+        out.setOnCancelHandler(call::hangUp);
+        try {
+            call.session = c.open(call::output, call::closed);
+        } catch (RuntimeException e) {
+            onInternalError.accept(e);
+            out.onError(Status.INTERNAL.withDescription("cannot open a console session: " + Transports.rootMessage(e)).asRuntimeException());
+            return ConsoleCall.IGNORE;
+        }
+        return call;
+    }
+
+    /** One {@code Console} call: the session's output goes out in order, and the call ends once. */
+    private static final class ConsoleCall implements StreamObserver<ConsoleInput> {
+        static final StreamObserver<ConsoleInput> IGNORE = new StreamObserver<>() {
+            @Override public void onNext(ConsoleInput value) { }
+            @Override public void onError(Throwable t) { }
+            @Override public void onCompleted() { }
+        };
+
+        private final io.grpc.stub.ServerCallStreamObserver<ConsoleOutput> out;
+        volatile io.swarmlet.api.node.Console.Session session;
+        private boolean finished;
+
+        ConsoleCall(io.grpc.stub.ServerCallStreamObserver<ConsoleOutput> out) {
+            this.out = out;
+        }
+
+        /** What the shell printed; throws once the client is gone, so that the session hangs up. */
+        void output(byte[] data) {
+            synchronized (this) {
+                if (finished || out.isCancelled()) {
+                    throw new java.util.concurrent.CancellationException("the console client went away");
+                }
+                out.onNext(ConsoleOutput.newBuilder().setData(com.google.protobuf.ByteString.copyFrom(data)).build());
+            }
+        }
+
+        synchronized void closed() {
+            if (finished) {
+                return;
+            }
+            finished = true;
+            if (!out.isCancelled()) {
+                out.onNext(ConsoleOutput.newBuilder().setClosed(true).build());
+                out.onCompleted();
+            }
+        }
+
+        /**
+         * The client went away: the session ends now. The Console contract has no
+         * hang-up of its own (close() is the end of input, which lets typed commands
+         * run): a session that is also a Future is cancelled, which interrupts its command.
+         */
+        void hangUp() {
+            io.swarmlet.api.node.Console.Session s = session;
+            if (s != null) {
+                s.close();
+                if (s instanceof java.util.concurrent.Future<?> f) {
+                    f.cancel(true);
+                }
+            }
+        }
+
+        @Override
+        public void onNext(ConsoleInput in) {
+            io.swarmlet.api.node.Console.Session s = session;
+            if (!in.getData().isEmpty()) {
+                s.input(in.getData().toByteArray());
+            }
+            if (in.getEof()) {
+                s.close();
+            }
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            hangUp();
+        }
+
+        @Override
+        public void onCompleted() {
+            session.close();
+        }
+    }
+
     private io.swarmlet.api.node.Modules modules() {
         io.swarmlet.api.node.Modules m = modules.get();
         if (m == null) {
@@ -143,6 +262,11 @@ public final class ControlGrpcService extends ControlGrpc.ControlImplBase {
     }
 
     @Override public void listTasks(ListTasksRequest q, StreamObserver<ListTasksResponse> o) { unary(q, o, r -> api().listTasks(r)); }
+
+    // plugins: the API of the moment routes them (cluster ones need a manager; local ones are this node's)
+    @Override public void installPlugin(InstallPluginRequest q, StreamObserver<InstallPluginResponse> o) { unary(q, o, r -> api().installPlugin(r)); }
+    @Override public void listPlugins(ListPluginsRequest q, StreamObserver<ListPluginsResponse> o) { unary(q, o, r -> api().listPlugins(r)); }
+    @Override public void removePlugin(RemovePluginRequest q, StreamObserver<RemovePluginResponse> o) { unary(q, o, r -> api().removePlugin(r)); }
 
     @Override
     public void leaveSwarm(LeaveSwarmRequest q, StreamObserver<LeaveSwarmResponse> o) {

@@ -48,13 +48,17 @@ public final class RemoteControlApi implements ControlApi, AutoCloseable {
         try {
             return rpc.get();
         } catch (StatusRuntimeException e) {
-            ControlException.Code code = Errors.controlCode(e.getStatus().getCode());
-            String msg = e.getStatus().getDescription();
-            if (code == ControlException.Code.UNAVAILABLE && (msg == null || msg.startsWith("io exception") || msg.contains("Connection refused"))) {
-                msg = "cannot connect to swarmletd at " + target + " (is it running? start it, or point --socket / SWARM_SOCKET at its --listen-control-api path)";
-            }
-            throw new ControlException(code, msg == null ? e.getStatus().getCode().name() : msg, e);
+            throw failure(e);
         }
+    }
+
+    private ControlException failure(StatusRuntimeException e) {
+        ControlException.Code code = Errors.controlCode(e.getStatus().getCode());
+        String msg = e.getStatus().getDescription();
+        if (code == ControlException.Code.UNAVAILABLE && (msg == null || msg.startsWith("io exception") || msg.contains("Connection refused"))) {
+            msg = "cannot connect to swarmletd at " + target + " (is it running? start it, or point --socket / SWARM_SOCKET at its --listen-control-api path)";
+        }
+        return new ControlException(code, msg == null ? e.getStatus().getCode().name() : msg, e);
     }
 
     private ControlGrpc.ControlBlockingStub s() {
@@ -76,6 +80,18 @@ public final class RemoteControlApi implements ControlApi, AutoCloseable {
     @Override public RemoveServiceResponse removeService(RemoveServiceRequest q) { return call(() -> s().removeService(q)); }
     @Override public GetTaskResponse getTask(GetTaskRequest q) { return call(() -> s().getTask(q)); }
     @Override public ListTasksResponse listTasks(ListTasksRequest q) { return call(() -> s().listTasks(q)); }
+
+    /** How long installing a plugin may take: through the Raft log (cluster), or installed and started here. */
+    static final long PLUGIN_DEADLINE_MILLIS = 60_000;
+
+    @Override
+    public InstallPluginResponse installPlugin(InstallPluginRequest q) {
+        return call(() -> stub.withDeadlineAfter(Math.max(deadlineMillis, PLUGIN_DEADLINE_MILLIS), TimeUnit.MILLISECONDS)
+                .installPlugin(q));
+    }
+
+    @Override public ListPluginsResponse listPlugins(ListPluginsRequest q) { return call(() -> s().listPlugins(q)); }
+    @Override public RemovePluginResponse removePlugin(RemovePluginRequest q) { return call(() -> s().removePlugin(q)); }
 
     /** How long {@link #leaveSwarm} may take at least: a manager leaves the Raft group and the node stops its tasks. */
     static final long LEAVE_DEADLINE_MILLIS = 120_000;
@@ -124,6 +140,107 @@ public final class RemoteControlApi implements ControlApi, AutoCloseable {
         } finally {
             ctx.detach(previous);
             ctx.cancel(null);
+        }
+    }
+
+    /**
+     * Attaches to a shell session of the daemon behind the socket ({@code swarmlet console}):
+     * copies {@code in} to the session as it comes (a line at a time from a terminal), and
+     * what the shell prints to {@code out}; the end of {@code in} ends the session once what
+     * was typed has run. Returns when the session has ended ({@code exit}, end of input, or
+     * the daemon's shell went away). No deadline: a session lasts as long as the user wants.
+     *
+     * @throws ControlException UNAVAILABLE when the daemon has no console running, or cannot be reached
+     * @throws InterruptedException if interrupted while attached; the session is then hung up
+     */
+    public void console(java.io.InputStream in, java.io.OutputStream out) throws InterruptedException {
+        java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
+        io.grpc.stub.StreamObserver<ConsoleInput> requests = ControlGrpc.newStub(channel).console(
+                new io.grpc.stub.StreamObserver<ConsoleOutput>() {
+                    @Override
+                    public void onNext(ConsoleOutput o) {
+                        if (o.getData().isEmpty()) {
+                            return;
+                        }
+                        try {
+                            o.getData().writeTo(out);
+                            out.flush();
+                        } catch (java.io.IOException e) {
+                            // our output is gone (a closed pipe): nothing left to show the session to
+                            failed.compareAndSet(null, e);
+                            ended.countDown();
+                        }
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        failed.compareAndSet(null, t);
+                        ended.countDown();
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        ended.countDown();
+                    }
+                });
+        Thread reader = new Thread(() -> copyInput(in, requests, ended), "swarmlet-console-input");
+        reader.setDaemon(true); // may stay blocked reading a terminal after the session ended
+        reader.start();
+        try {
+            ended.await();
+        } catch (InterruptedException e) {
+            synchronized (requests) {
+                requests.onError(io.grpc.Status.CANCELLED.withDescription("the client was interrupted").asRuntimeException());
+            }
+            throw e;
+        }
+        Throwable t = failed.get();
+        if (t instanceof StatusRuntimeException e) {
+            if (e.getStatus().getCode() == io.grpc.Status.Code.UNIMPLEMENTED) {
+                throw new ControlException(ControlException.Code.UNIMPLEMENTED,
+                        "the swarmletd at " + target + " has no console (it is older than this client): upgrade it", e);
+            }
+            throw failure(e);
+        }
+        if (t instanceof java.io.IOException) {
+            synchronized (requests) {
+                requests.onError(io.grpc.Status.CANCELLED.withDescription("the client's output is closed").asRuntimeException());
+            }
+        } else if (t != null) {
+            throw new ControlException(ControlException.Code.INTERNAL, "console: " + Transports.rootMessage(t), t);
+        }
+    }
+
+    /** Sends what the user types until the end of input (then says eof), or until the session has ended. */
+    private static void copyInput(java.io.InputStream in, io.grpc.stub.StreamObserver<ConsoleInput> requests,
+                                  java.util.concurrent.CountDownLatch ended) {
+        byte[] buf = new byte[8192];
+        try {
+            int n;
+            while ((n = in.read(buf)) >= 0) {
+                if (n == 0) {
+                    continue;
+                }
+                synchronized (requests) {
+                    if (ended.getCount() == 0) {
+                        return;
+                    }
+                    requests.onNext(ConsoleInput.newBuilder().setData(com.google.protobuf.ByteString.copyFrom(buf, 0, n)).build());
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // end of our input, as far as the session is concerned
+        }
+        synchronized (requests) {
+            if (ended.getCount() > 0) {
+                try {
+                    requests.onNext(ConsoleInput.newBuilder().setEof(true).build());
+                    requests.onCompleted();
+                } catch (RuntimeException e) {
+                    // the call ended meanwhile
+                }
+            }
         }
     }
 

@@ -54,6 +54,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
                 ClusterCommands.class,
                 SwarmCommands.class,
                 ModuleCommands.class,
+                PluginCommands.class,
+                ConsoleCommand.class,
                 VersionCommand.class,
                 HelpCommand.class,
         },

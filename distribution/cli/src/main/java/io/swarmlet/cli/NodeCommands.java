@@ -187,7 +187,8 @@ public final class NodeCommands extends CliCommand.Group {
                 .field("Memory", Output.bytes(n.getDescription().getResources().getMemoryBytes()))
                 .end()
                 .field("Engine Version", n.getDescription().getEngine().getEngineVersion())
-                .labels("Engine Labels", n.getDescription().getEngine().getLabelsMap());
+                .labels("Engine Labels", n.getDescription().getEngine().getLabelsMap())
+                .field("Runtimes", runtimes(n));
         TlsInfo tls = TlsInfo.of(rootCa);
         if (tls != null) {
             p.section("TLS Info")
@@ -199,6 +200,12 @@ public final class NodeCommands extends CliCommand.Group {
                     .end();
         }
         return p;
+    }
+
+    /** The task runtimes the node's executors run, "container, process"; none advertised means container. */
+    static String runtimes(Node n) {
+        List<String> r = n.getDescription().getRuntimesList();
+        return r.isEmpty() ? "container" : String.join(", ", r);
     }
 
     /** Raft reachability as docker prints it: Reachable, Unreachable, Unknown (the leader is reachable). */

@@ -23,6 +23,9 @@ import picocli.CommandLine.ParameterException;
  */
 final class ServiceFlags {
 
+    /** The default runtime: containers ({@code TaskSpec.runtime} ""). */
+    static final String CONTAINER = "container";
+
     @Option(names = {"-d", "--detach"}, arity = "0..1", fallbackValue = "true", paramLabel = "true|false", description = "Exit immediately instead of waiting for the service to converge.")
     boolean detach;
 
@@ -67,6 +70,18 @@ final class ServiceFlags {
     @Option(names = "--replicas-max-per-node", paramLabel = "uint", converter = FlagValues.Unsigned.class,
             description = "Maximum number of tasks per node (default 0 = unlimited).")
     Long maxPerNode;
+
+    // ---- placement and runtime
+
+    @Option(names = "--placement-strategy", paramLabel = "string",
+            description = "Placement strategy: \"spread\" (built in) or a plugin's, e.g. \"binpack\""
+                    + " (\"\" or unset: the cluster's default, see swarm update --default-placement-strategy).")
+    String placementStrategy;
+
+    @Option(names = "--runtime", paramLabel = "string",
+            description = "Task runtime: \"container\" (Docker) or a plugin's, e.g. \"process\"; tasks only go to"
+                    + " nodes that run it (default \"container\").")
+    String runtime;
 
     // ---- resources
 
@@ -301,6 +316,13 @@ final class ServiceFlags {
         }
         if (maxPerNode != null) {
             task.getPlacementBuilder().setMaxReplicas(maxPerNode);
+        }
+        if (placementStrategy != null && (task.hasPlacement() || !placementStrategy.isBlank())) {
+            task.getPlacementBuilder().setStrategy(placementStrategy.trim());
+        }
+        if (runtime != null) {
+            String r = runtime.trim();
+            task.setRuntime(r.equals(CONTAINER) ? "" : r);
         }
         if (limitCpu != null) {
             task.getResourcesBuilder().getLimitsBuilder().setNanoCpus(limitCpu);

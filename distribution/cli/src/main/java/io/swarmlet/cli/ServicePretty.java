@@ -71,6 +71,10 @@ final class ServicePretty {
             }
             l.add(" Message:\t" + st.getMessage());
         }
+        if (!spec.getTask().getPlacement().getStrategy().isEmpty()) {
+            // unset: the cluster's default (swarm update --default-placement-strategy), spread unless changed
+            l.add("Placement strategy: " + spec.getTask().getPlacement().getStrategy());
+        }
         l.add("Placement:");
         if (spec.getTask().getPlacement().getConstraintsCount() > 0) {
             l.add(" Constraints:\t" + list(spec.getTask().getPlacement().getConstraintsList()));
@@ -90,6 +94,9 @@ final class ServicePretty {
         }
         if (spec.hasRollback()) {
             updateConfig(l, "RollbackConfig:", "Rollback order:    ", spec.getRollback());
+        }
+        if (!spec.getTask().getRuntime().isEmpty()) {
+            l.add("Runtime:\t" + spec.getTask().getRuntime()); // unset: container
         }
         l.add("ContainerSpec:");
         l.add(" Image:\t\t" + c.getImage());

@@ -139,9 +139,15 @@ public final class SwarmCommands extends CliCommand.Group {
                         + " power-of-two, source-hash, or a plugin's).")
         String defaultLbStrategy;
 
+        @Option(names = "--default-placement-strategy", paramLabel = "string",
+                description = "Placement strategy of services that name none: \"spread\" (built in) or a plugin's,"
+                        + " e.g. \"binpack\" (\"\" = spread). A strategy no node provides falls back to spread.")
+        String defaultPlacementStrategy;
+
         @Override
         public Integer call() {
-            if (taskHistoryLimit == null && dispatcherHeartbeatMs == null && certExpiryMs == null && defaultLbStrategy == null) {
+            if (taskHistoryLimit == null && dispatcherHeartbeatMs == null && certExpiryMs == null && defaultLbStrategy == null
+                    && defaultPlacementStrategy == null) {
                 throw usage("nothing to update: give at least one flag (see swarmlet swarm update --help)");
             }
             ControlApi api = api();
@@ -159,6 +165,9 @@ public final class SwarmCommands extends CliCommand.Group {
             }
             if (defaultLbStrategy != null) {
                 spec.getMeshBuilder().setDefaultLbStrategy(defaultLbStrategy.trim());
+            }
+            if (defaultPlacementStrategy != null) {
+                spec.getOrchestrationBuilder().setDefaultPlacementStrategy(defaultPlacementStrategy.trim());
             }
             api.updateCluster(UpdateClusterRequest.newBuilder().setId(cluster.getId())
                     .setVersion(cluster.getMeta().getVersion()).setSpec(spec).build());

@@ -366,6 +366,7 @@ class CliEndToEndTest {
                 pretty(" CPUs", "4"),
                 pretty(" Memory", "8GiB"),
                 pretty("Engine Version", "24.0.7"),
+                pretty("Runtimes", "container"),
                 "TLS Info:",
                 " TrustRoot:"));
         expected.addAll(FakeControlApi.ROOT_CA_PEM.toStringUtf8().strip().lines().toList());
@@ -395,7 +396,17 @@ class CliEndToEndTest {
         fake.cluster = fake.cluster.toBuilder().setRootCa(fake.cluster.getRootCa().toBuilder().clearCaCert()).build();
         Result r = run("node", "inspect", "--pretty", "abc");
         assertOk(r);
-        assertTrue(r.lines().get(r.lines().size() - 1).startsWith("Engine Version:"), r.out());
+        assertTrue(r.lines().get(r.lines().size() - 1).startsWith("Runtimes:"), r.out());
+    }
+
+    @Test
+    void nodeInspectPrettyListsTheRuntimesTheNodeAdvertises() {
+        io.swarmlet.api.types.Node n = fake.nodes.get(LEADER);
+        fake.nodes.put(LEADER, n.toBuilder().setDescription(n.getDescription().toBuilder()
+                .addRuntimes("container").addRuntimes("process")).build());
+        Result r = run("node", "inspect", "--pretty", "self");
+        assertOk(r);
+        assertTrue(r.lines().contains(pretty("Runtimes", "container, process")), r.out());
     }
 
     @Test
@@ -504,6 +515,22 @@ class CliEndToEndTest {
         assertEquals(2, r.code());
         assertTrue(r.err().contains("nothing to update"), r.err());
         assertEquals(1, fake.clusterUpdates.size(), "nothing asked of the server");
+    }
+
+    @Test
+    void swarmUpdateSetsTheDefaultPlacementStrategy() {
+        String lb = fake.cluster.getSpec().getMesh().getDefaultLbStrategy();
+        Result r = run("swarm", "update", "--default-placement-strategy", "binpack");
+        assertOk(r);
+        assertEquals("Swarm updated.\n", r.out());
+        UpdateClusterRequest u = fake.clusterUpdates.get(0);
+        assertEquals("binpack", u.getSpec().getOrchestration().getDefaultPlacementStrategy());
+        assertEquals(lb, u.getSpec().getMesh().getDefaultLbStrategy(), "the rest is left alone");
+        assertOk(run("swarm", "update", "--default-placement-strategy", ""));
+        assertEquals("", fake.clusterUpdates.get(1).getSpec().getOrchestration().getDefaultPlacementStrategy(),
+                "back to spread");
+        r = run("swarm", "update", "--help");
+        assertTrue(r.out().contains("--default-placement-strategy=string"), r.out());
     }
 
     @Test

@@ -627,6 +627,47 @@ class ServiceCommandsTest {
         assertTrue(fake.services.isEmpty());
     }
 
+    @Test
+    void placementStrategyAndRuntimeFlags() {
+        assertOk(run("service", "create", "-d", "--name", "batch", "--placement-strategy", "binpack",
+                "--runtime", "process", "busybox", "sleep", "9"));
+        TaskSpec created = fake.serviceCreates.get(0).getSpec().getTask();
+        assertEquals("binpack", created.getPlacement().getStrategy());
+        assertEquals("process", created.getRuntime());
+        assertOk(run("service", "create", "-d", "--runtime", "container", "--placement-strategy", "", "nginx"));
+        assertEquals(replicated("nginx", 1).build(), fake.serviceCreates.get(1).getSpec(),
+                "container is the default runtime and \"\" the default strategy: nothing set");
+
+        assertOk(run("service", "update", "-d", "--image", "busybox:2", "batch"));
+        TaskSpec kept = fake.serviceUpdates.get(0).getSpec().getTask();
+        assertEquals("binpack", kept.getPlacement().getStrategy(), "kept when not given");
+        assertEquals("process", kept.getRuntime());
+        assertOk(run("service", "update", "-d", "--placement-strategy", "spread", "batch"));
+        assertEquals("spread", fake.serviceUpdates.get(1).getSpec().getTask().getPlacement().getStrategy());
+        assertOk(run("service", "update", "-d", "--placement-strategy", "", "--runtime", "container", "batch"));
+        TaskSpec reset = fake.serviceUpdates.get(2).getSpec().getTask();
+        assertEquals("", reset.getPlacement().getStrategy(), "\"\" is back to the cluster's default");
+        assertEquals("", reset.getRuntime());
+
+        Result help = run("service", "create", "--help");
+        assertTrue(help.out().contains("--placement-strategy=string") && help.out().contains("binpack"), help.out());
+        assertTrue(help.out().contains("--runtime=string"), help.out());
+        help = run("service", "update", "--help");
+        assertTrue(help.out().contains("--placement-strategy=string"), help.out());
+    }
+
+    @Test
+    void inspectPrettyShowsAStrategyAndARuntimeWhenSet() {
+        ServiceSpec.Builder spec = replicated("busybox", 2);
+        spec.getTaskBuilder().setRuntime("process").getPlacementBuilder().setStrategy("binpack");
+        fake.putService(service("6ag3k2u4dpkh1ek1qzwj2gg6v", "batch", spec));
+        Result r = run("service", "inspect", "--pretty", "batch");
+        assertOk(r);
+        List<String> lines = r.lines();
+        assertEquals(lines.indexOf("Placement:") - 1, lines.indexOf("Placement strategy: binpack"), r.out());
+        assertEquals(lines.indexOf("ContainerSpec:") - 1, lines.indexOf("Runtime:        process"), r.out());
+    }
+
     // ------------------------------------------------------------ inspect
 
     @Test

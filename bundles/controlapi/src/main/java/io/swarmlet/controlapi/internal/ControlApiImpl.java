@@ -1,5 +1,6 @@
 package io.swarmlet.controlapi.internal;
 
+import io.swarmlet.api.control.PluginJars;
 import io.swarmlet.api.control.ControlApi;
 import io.swarmlet.api.control.ControlException;
 import io.swarmlet.api.node.LocalNode;
@@ -23,6 +24,8 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import io.swarmlet.api.dispatcher.Dispatcher;
+import io.swarmlet.api.node.Plugins;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 /**
  * The control API of a manager: validates requests, reads the local store
@@ -41,14 +44,25 @@ public class ControlApiImpl implements ControlApi {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile Dispatcher dispatcher;
 
+    /** This node's own plugins (local ones, and its live view of the cluster's). */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile Plugins plugins;
+
     private String version = "dev";
 
     public ControlApiImpl() {}
 
     /** For tests outside OSGi. */
     ControlApiImpl(Store store, LocalNode local) {
+        this(store, local, null);
+    }
+
+    /** For tests outside OSGi, with this node's plugins. */
+    ControlApiImpl(Store store, LocalNode local, Plugins plugins) {
         this.store = store;
         this.local = local;
+        this.plugins = plugins;
     }
 
     @Activate
@@ -305,6 +319,7 @@ public class ControlApiImpl implements ControlApi {
             throw ControlException.invalid("dispatcher heartbeat period must not be negative");
         }
         ServiceSpecs.checkStrategyName(spec.getMesh().getDefaultLbStrategy(), "--default-lb-strategy");
+        ServiceSpecs.checkPlacementStrategy(spec.getOrchestration().getDefaultPlacementStrategy());
         AtomicReference<String> id = new AtomicReference<>();
         write(tx -> {
             Cluster current = Resolver.resolve(tx, Kind.CLUSTER, request.getId(), null);
@@ -543,5 +558,102 @@ public class ControlApiImpl implements ControlApi {
         } catch (IllegalStateException | IllegalArgumentException e) {
             throw new ControlException(ControlException.Code.UNAVAILABLE, "cannot read logs of task " + t.getId() + ": " + e.getMessage());
         }
+    }
+
+    // ------------------------------------------------------------ plugins
+
+    private Plugins localPlugins() {
+        Plugins p = plugins;
+        if (p == null) {
+            throw new ControlException(ControlException.Code.UNAVAILABLE,
+                    "this daemon cannot manage its plugins right now: its node component is not running (see its log)");
+        }
+        return p;
+    }
+
+    /** With {@code cluster}: checked and written to the store, whence every node installs it; else this node's. */
+    @Override
+    public InstallPluginResponse installPlugin(InstallPluginRequest request) {
+        if (!request.getCluster()) {
+            return localPlugins().install(request);
+        }
+        byte[] jar = request.getJar().toByteArray();
+        PluginJars.Checked c = PluginJars.check(jar, request.getSha256(), request.getName(), "the jar");
+        Plugin p = Plugin.newBuilder().setId(Ids.newId())
+                .setSpec(PluginSpec.newBuilder().setAnnotations(Annotations.newBuilder().setName(c.name())))
+                .setJar(request.getJar()).setSha256(c.sha256()).setSize(jar.length)
+                .setSymbolicName(c.symbolicName()).setVersion(c.version()).build();
+        write(tx -> {
+            if (tx.byName(Kind.PLUGIN, c.name()).isPresent()) {
+                throw new ControlException(ControlException.Code.ALREADY_EXISTS, "plugin " + c.name()
+                        + " already exists: choose another --name, or remove it first with swarmlet plugin rm " + c.name());
+            }
+            tx.create(Kind.PLUGIN, p);
+        });
+        return InstallPluginResponse.newBuilder()
+                .setPlugin(PluginStatus.newBuilder().setPluginId(p.getId()).setName(c.name()).setSha256(c.sha256())
+                        .setState(PluginStatus.State.PENDING).setSymbolicName(c.symbolicName()).setVersion(c.version())
+                        .setCluster(true).setSize(jar.length))
+                .setMessage("plugin " + c.name() + " stored; installing on every node; see 'swarmlet plugin ls'").build();
+    }
+
+    /**
+     * One entry per plugin per node, as each node reported them; this node's
+     * from its own live list; a cluster plugin a node that is not down has not
+     * reported yet is PENDING there.
+     */
+    @Override
+    public ListPluginsResponse listPlugins(ListPluginsRequest request) {
+        record View(List<Node> nodes, List<Plugin> cluster) {}
+        View v = read(tx -> new View(tx.all(Kind.NODE), tx.all(Kind.PLUGIN)));
+        Plugins own = plugins;
+        List<PluginEntry> out = new java.util.ArrayList<>();
+        for (Node n : v.nodes()) {
+            List<PluginStatus> reported = n.getPluginsList();
+            if (own != null && n.getId().equals(local.nodeId())) {
+                reported = own.list().getPluginsList().stream().map(PluginEntry::getStatus).toList();
+            }
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            for (PluginStatus s : reported) {
+                seen.add(s.getPluginId());
+                out.add(PluginEntry.newBuilder().setNodeId(n.getId()).setNodeHostname(hostname(n)).setStatus(s).build());
+            }
+            if (n.getStatus().getState() == NodeStatus.State.DOWN) {
+                continue;
+            }
+            for (Plugin p : v.cluster()) {
+                if (!seen.contains(p.getId())) {
+                    out.add(PluginEntry.newBuilder().setNodeId(n.getId()).setNodeHostname(hostname(n))
+                            .setStatus(PluginStatus.newBuilder().setPluginId(p.getId())
+                                    .setName(p.getSpec().getAnnotations().getName()).setSha256(p.getSha256())
+                                    .setState(PluginStatus.State.PENDING).setSymbolicName(p.getSymbolicName())
+                                    .setVersion(p.getVersion()).setCluster(true).setSize(p.getSize()))
+                            .build());
+                }
+            }
+        }
+        out.sort(java.util.Comparator.comparing((PluginEntry e) -> e.getStatus().getName())
+                .thenComparing(e -> e.getStatus().getPluginId())
+                .thenComparing(PluginEntry::getNodeHostname)
+                .thenComparing(PluginEntry::getNodeId));
+        return ListPluginsResponse.newBuilder().addAllPlugins(out).build();
+    }
+
+    /** A cluster plugin by name, ID or unique ID prefix; else this node's local plugin of that name. */
+    @Override
+    public RemovePluginResponse removePlugin(RemovePluginRequest request) {
+        String ref = request.getName().trim();
+        Plugin p;
+        try {
+            p = read(tx -> Resolver.resolve(tx, Kind.PLUGIN, ref, null));
+        } catch (ControlException e) {
+            if (e.code() != ControlException.Code.NOT_FOUND || plugins == null) {
+                throw e;
+            }
+            return plugins.remove(RemovePluginRequest.newBuilder().setName(ref).build());
+        }
+        write(tx -> tx.delete(Kind.PLUGIN, p.getId()));
+        String name = p.getSpec().getAnnotations().getName();
+        return RemovePluginResponse.newBuilder().setMessage("plugin " + name + " removed; every node uninstalls it").build();
     }
 }

@@ -30,10 +30,11 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
  *
  * <p>Each call goes to the {@link ControlApi} of the moment: the manager's
  * (present while this node holds a store), or else {@link WorkerControlApi}
- * (Version only; every other call is docker's "not a swarm manager"
- * refusal). A promotion or demotion therefore changes what the socket serves
+ * (Version and this node's own plugins; every other call is docker's "not a
+ * swarm manager" refusal). A promotion or demotion therefore changes what the socket serves
  * without rebinding it. {@code LeaveSwarm} goes to the node bundle's
- * {@link NodeMembership} on either role.
+ * {@link NodeMembership} on either role, and {@code Console} to the cli
+ * bundle's shell console (design/cli.md), on either role too.
  *
  * <p>Ready means: the socket is served and, on a manager, the control API is
  * up (its store is running), so that a script that waits for ready can run
@@ -56,6 +57,15 @@ public class ControlServer {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile io.swarmlet.api.node.Modules modules;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile io.swarmlet.api.node.Plugins plugins;
+
+    /** The shell console (the cli bundle's), served to {@code swarmlet console} on managers and workers alike. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile io.swarmlet.api.node.Console console;
 
     private volatile ControlApi api;
     /** The role of the current node certificate ("manager", "worker"), null while there is none. */
@@ -106,11 +116,12 @@ public class ControlServer {
     @Activate
     void activate(BundleContext context) {
         this.context = context;
-        this.worker = new WorkerControlApi(local, context.getBundle().getVersion().toString(), () -> !worker());
+        this.worker = new WorkerControlApi(local, context.getBundle().getVersion().toString(), () -> !worker(),
+                () -> plugins);
         try {
             Transports.Listener l = Transports.serveUnix(local.controlSocket(), "swarmlet-control",
                     List.of(new ControlGrpcService(this::current, () -> membership, () -> modules,
-                            e -> LOG.error("control API call failed", e))));
+                            e -> LOG.error("control API call failed", e)).withConsole(() -> console)));
             synchronized (this) {
                 listener = l;
             }

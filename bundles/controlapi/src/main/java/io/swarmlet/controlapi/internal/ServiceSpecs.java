@@ -27,6 +27,8 @@ final class ServiceSpecs {
     /** Docker Engine refuses memory limits under 6 MB. */
     static final long MIN_MEMORY = 6L * 1024 * 1024;
     private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9](?:[a-zA-Z0-9_.-]{0,62})");
+    /** Placement strategy and runtime names: what plugins register under. */
+    private static final Pattern PLUGIN_NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
     private static final String[] LEFT = {"admiring", "brave", "clever", "eager", "focused", "gifted", "happy", "jolly",
         "keen", "lucid", "modest", "nifty", "quirky", "serene", "tender", "vigilant", "wizardly", "zealous"};
     private static final String[] RIGHT = {"babbage", "curie", "darwin", "euclid", "fermi", "gauss", "hopper", "hypatia",
@@ -105,6 +107,8 @@ final class ServiceSpecs {
         if (r.getCondition() == RestartPolicy.Condition.UNRECOGNIZED) {
             throw ControlException.invalid("invalid restart condition: use none, on-failure or any");
         }
+        checkPlacementStrategy(s.getTask().getPlacement().getStrategy());
+        checkPluginName("runtime", s.getTask().getRuntime());
         try {
             Constraint.parseAll(s.getTask().getPlacement().getConstraintsList());
         } catch (IllegalArgumentException e) {
@@ -180,6 +184,36 @@ final class ServiceSpecs {
                     + "\": a strategy name is lower-case letters, digits, '.', '_' and '-' (round-robin, least-connections,"
                     + " power-of-two, source-hash, or a plugin's)");
         }
+    }
+
+    /**
+     * A placement strategy name ({@code --placement-strategy},
+     * {@code --default-placement-strategy}): "" (the default) or a name a
+     * plugin could register. A name nobody provides yet is accepted: a
+     * cluster plugin may bring it later, and meanwhile the scheduler uses
+     * spread and logs it.
+     */
+    static void checkPlacementStrategy(String name) {
+        checkPluginName("placement strategy", name);
+    }
+
+    /**
+     * A name plugins register under (placement strategies, runtimes): ""
+     * or 1-64 of lower-case letters, digits, '.', '_' and '-', starting with
+     * a letter or digit.
+     *
+     * @param what for the message ("placement strategy", "runtime")
+     */
+    static void checkPluginName(String what, String name) {
+        if (name.isEmpty() || PLUGIN_NAME.matcher(name).matches()) {
+            return;
+        }
+        if (name.length() > 64 && PLUGIN_NAME.matcher(name.substring(0, 64)).matches()) {
+            throw ControlException.invalid("invalid " + what + " '" + name + "': use at most 64 characters");
+        }
+        throw ControlException.invalid("invalid " + what + " '" + name + "': use lower-case letters, digits, '.', '_'"
+                + " or '-'" + (name.isEmpty() || Character.isLetterOrDigit(name.charAt(0)) ? ""
+                        : ", starting with a letter or digit"));
     }
 
     private static void validatePorts(EndpointSpec e) {

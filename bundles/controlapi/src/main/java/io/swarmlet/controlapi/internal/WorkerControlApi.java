@@ -25,11 +25,60 @@ final class WorkerControlApi implements ControlApi {
     private final LocalNode local;
     private final String version;
     private final java.util.function.BooleanSupplier manager;
+    private final java.util.function.Supplier<io.swarmlet.api.node.Plugins> plugins;
 
     WorkerControlApi(LocalNode local, String version, java.util.function.BooleanSupplier manager) {
+        this(local, version, manager, () -> null);
+    }
+
+    /** @param plugins this node's plugins (local ones), which a worker serves itself; may supply null */
+    WorkerControlApi(LocalNode local, String version, java.util.function.BooleanSupplier manager,
+            java.util.function.Supplier<io.swarmlet.api.node.Plugins> plugins) {
         this.local = local;
         this.version = version;
         this.manager = manager;
+        this.plugins = plugins;
+    }
+
+    private io.swarmlet.api.node.Plugins plugins() {
+        io.swarmlet.api.node.Plugins p = plugins.get();
+        if (p == null) {
+            throw new ControlException(ControlException.Code.UNAVAILABLE,
+                    "this daemon cannot manage its plugins right now: its node component is not running (see its log)");
+        }
+        return p;
+    }
+
+    /** {@code --cluster} needs a manager; a plugin of this node alone is this node's business. */
+    @Override
+    public InstallPluginResponse installPlugin(InstallPluginRequest request) {
+        if (request.getCluster()) {
+            throw refused();
+        }
+        return plugins().install(request);
+    }
+
+    /** This node's plugins (the cluster's view needs a manager). */
+    @Override
+    public ListPluginsResponse listPlugins(ListPluginsRequest request) {
+        return plugins().list();
+    }
+
+    /** A local plugin of this node (cluster plugins are removed through a manager). */
+    @Override
+    public RemovePluginResponse removePlugin(RemovePluginRequest request) {
+        io.swarmlet.api.node.Plugins p = plugins();
+        try {
+            return p.remove(request);
+        } catch (ControlException e) {
+            String name = request.getName().trim();
+            if (e.code() == ControlException.Code.NOT_FOUND && p.list().getPluginsList().stream()
+                    .anyMatch(x -> x.getStatus().getCluster() && (x.getStatus().getName().equals(name)
+                            || (!name.isEmpty() && x.getStatus().getPluginId().startsWith(name))))) {
+                throw refused(); // a cluster plugin: only managers remove it
+            }
+            throw e;
+        }
     }
 
     private ControlException refused() {

@@ -314,4 +314,26 @@ class NodeLifecycleTest {
         assertFalse(rotated.getJoinTokens().getWorker().equals("SWMTKN-1-0abc-w"));
         assertEquals("SWMTKN-1-0abc-m", rotated.getJoinTokens().getManager());
     }
+
+    @Test
+    void theDefaultPlacementStrategyIsCheckedButNeedNotBeInstalled() {
+        store.update(tx -> tx.create(Kind.CLUSTER, Cluster.newBuilder().setId("clu1")
+                .setSpec(ClusterSpec.newBuilder().setAnnotations(Annotations.newBuilder().setName("default"))).build()));
+        ClusterSpec.Builder spec = api.getCluster(GetClusterRequest.newBuilder().setId("default").build())
+                .getCluster().getSpec().toBuilder();
+        spec.getOrchestrationBuilder().setDefaultPlacementStrategy("binpack");
+        Cluster updated = api.updateCluster(UpdateClusterRequest.newBuilder().setId("default").setSpec(spec).build())
+                .getCluster();
+        assertEquals("binpack", updated.getSpec().getOrchestration().getDefaultPlacementStrategy(),
+                "a strategy a plugin may bring later is accepted");
+
+        spec.getOrchestrationBuilder().setDefaultPlacementStrategy("Bin Pack");
+        ControlException e = assertThrows(ControlException.class, () -> api.updateCluster(
+                UpdateClusterRequest.newBuilder().setId("default").setSpec(spec).build()));
+        assertEquals(ControlException.Code.INVALID_ARGUMENT, e.code());
+        assertEquals("invalid placement strategy 'Bin Pack': use lower-case letters, digits, '.', '_' or '-'",
+                e.getMessage());
+        assertEquals("binpack", store.view(tx -> tx.get(Kind.CLUSTER, "clu1")).orElseThrow().getSpec()
+                .getOrchestration().getDefaultPlacementStrategy(), "nothing written");
+    }
 }

@@ -69,4 +69,31 @@ class ServiceSpecsTest {
         lb.getEndpointBuilder().setLbStrategy("Round Robin!");
         assertTrue(refused(lb.build()).contains("--lb-strategy"));
     }
+
+    @Test
+    void placementStrategyAndRuntimeNamesAreCheckedNotLookedUp() {
+        for (String ok : List.of("", "spread", "binpack", "my.strategy_2-b", "x".repeat(64))) {
+            ServiceSpec.Builder b = spec("web", "x");
+            b.getTaskBuilder().getPlacementBuilder().setStrategy(ok);
+            b.getTaskBuilder().setRuntime(ok);
+            ServiceSpecs.validate(ServiceSpecs.withDefaults(b.build())); // no plugin needs to provide it yet
+        }
+        ServiceSpec.Builder strategy = spec("web", "x");
+        strategy.getTaskBuilder().getPlacementBuilder().setStrategy("Bin Pack");
+        assertEquals("invalid placement strategy 'Bin Pack': use lower-case letters, digits, '.', '_' or '-'",
+                refused(strategy.build()));
+        ServiceSpec.Builder dash = spec("web", "x");
+        dash.getTaskBuilder().getPlacementBuilder().setStrategy("-binpack");
+        assertEquals("invalid placement strategy '-binpack': use lower-case letters, digits, '.', '_' or '-',"
+                + " starting with a letter or digit", refused(dash.build()));
+        ServiceSpec.Builder runtime = spec("web", "x");
+        runtime.getTaskBuilder().setRuntime("Process");
+        assertEquals("invalid runtime 'Process': use lower-case letters, digits, '.', '_' or '-'", refused(runtime.build()));
+        ServiceSpec.Builder tooLong = spec("web", "x");
+        tooLong.getTaskBuilder().setRuntime("p".repeat(65));
+        assertEquals("invalid runtime '" + "p".repeat(65) + "': use at most 64 characters", refused(tooLong.build()));
+
+        ControlException e = assertThrows(ControlException.class, () -> ServiceSpecs.checkPlacementStrategy("bin/pack"));
+        assertEquals(ControlException.Code.INVALID_ARGUMENT, e.code());
+    }
 }

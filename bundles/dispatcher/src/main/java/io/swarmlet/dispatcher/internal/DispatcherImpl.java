@@ -14,6 +14,9 @@ import io.swarmlet.api.types.MeshStatus;
 import io.swarmlet.api.types.Node;
 import io.swarmlet.api.types.NodeDescription;
 import io.swarmlet.api.types.NodeStatus;
+import io.swarmlet.api.types.Plugin;
+import io.swarmlet.api.types.PluginSet;
+import io.swarmlet.api.types.PluginStatus;
 import io.swarmlet.api.types.Service;
 import io.swarmlet.api.types.Task;
 import io.swarmlet.spi.executor.LogSource;
@@ -31,7 +34,10 @@ import org.apache.logging.log4j.Logger;
  * The dispatcher while this manager leads (SwarmKit's manager/dispatcher):
  * node sessions with heartbeats, each node's assigned tasks, and the agents'
  * status reports written to the store in batches; also the routing mesh's
- * table, which every node's mesh long-polls, and the meshes' counters.
+ * table, which every node's mesh long-polls, and the meshes' counters; and the
+ * cluster's plugins ({@link PluginTable}, long-polled by every node's plugin
+ * installer; jars read from the store one at a time), with the nodes' plugin
+ * states written to {@code node.plugins} in batches.
  *
  * <p>Threads: one watch loop over the store (tasks with a node, the cluster's
  * heartbeat period, nodes said to be up without a session; services, nodes and
@@ -58,6 +64,7 @@ public final class DispatcherImpl implements Dispatcher {
     private final Store store;
     private final AssignmentIndex index = new AssignmentIndex();
     private final MeshTable mesh = new MeshTable();
+    private final PluginTable plugins = new PluginTable();
     private final StatusWriter writer;
     private final Map<String, SessionImpl> sessions = new ConcurrentHashMap<>();
     /** Nodes that were up when this dispatcher started, with the time they must open a session by. */
@@ -74,10 +81,12 @@ public final class DispatcherImpl implements Dispatcher {
     }
 
     /** What the watch loop reads from its snapshot. */
-    private record Snapshot(long index, List<Task> assigned, Cluster cluster, List<Node> nodes, List<Service> services) {
+    private record Snapshot(long index, List<Task> assigned, Cluster cluster, List<Node> nodes, List<Service> services,
+            List<Plugin> plugins) {
         static Snapshot read(ReadTx tx) {
             return new Snapshot(tx.index(), tx.find(Kind.TASK, t -> !t.getNodeId().isEmpty()),
-                    tx.all(Kind.CLUSTER).stream().findFirst().orElse(null), tx.all(Kind.NODE), tx.all(Kind.SERVICE));
+                    tx.all(Kind.CLUSTER).stream().findFirst().orElse(null), tx.all(Kind.NODE), tx.all(Kind.SERVICE),
+                    tx.all(Kind.PLUGIN));
         }
 
         long heartbeatMs() {
@@ -125,6 +134,7 @@ public final class DispatcherImpl implements Dispatcher {
         sessions.clear();
         index.wakeAll();
         mesh.close();
+        plugins.close();
         try {
             if (watcher != null) {
                 watcher.interrupt();
@@ -209,6 +219,52 @@ public final class DispatcherImpl implements Dispatcher {
         writer.meshReported(nodeId, status);
     }
 
+    /**
+     * The cluster's plugins (no jars) as soon as their version differs from {@code afterVersion}.
+     *
+     * @throws IllegalStateException when the dispatcher is not (any more) running: ask the next leader
+     */
+    @Override
+    public PluginSet plugins(long afterVersion, Duration timeout) throws InterruptedException {
+        Objects.requireNonNull(timeout, "timeout");
+        return plugins.await(afterVersion, timeout);
+    }
+
+    /**
+     * One cluster plugin with its jar, read from the store; null when there is no such plugin.
+     *
+     * @throws IllegalStateException when the dispatcher is not running
+     */
+    @Override
+    public Plugin pluginJar(String pluginId) {
+        Objects.requireNonNull(pluginId, "pluginId");
+        if (!running) {
+            throw new IllegalStateException("the dispatcher is not running");
+        }
+        return store.view(tx -> tx.get(Kind.PLUGIN, pluginId)).orElse(null);
+    }
+
+    /**
+     * Keeps the node's latest plugin list; the writer puts it in {@code node.plugins}
+     * after {@link StatusWriter#FLUSH_DELAY_MS}, several nodes in one transaction, when it changed.
+     * Reports of unknown nodes, or made while the dispatcher is not running, are dropped.
+     *
+     * @throws IllegalStateException when the dispatcher is not running (the node reports again to the next one)
+     */
+    @Override
+    public void reportPlugins(String nodeId, List<PluginStatus> list) {
+        Objects.requireNonNull(nodeId, "nodeId");
+        Objects.requireNonNull(list, "plugins");
+        if (!running) {
+            throw new IllegalStateException("the dispatcher is not running");
+        }
+        if (store.view(tx -> tx.get(Kind.NODE, nodeId)).isEmpty()) {
+            LOG.debug("ignored the plugins of unknown node {}", nodeId);
+            return;
+        }
+        writer.pluginsReported(nodeId, List.copyOf(list));
+    }
+
     // ------------------------------------------------------------ for sessions
 
     AssignmentIndex index() {
@@ -264,6 +320,7 @@ public final class DispatcherImpl implements Dispatcher {
         heartbeatMs = s.heartbeatMs();
         index.reset(s.index(), s.assigned());
         mesh.reset(s.index(), s.services(), s.assigned(), s.nodes(), s.cluster());
+        plugins.reset(s.index(), s.plugins());
     }
 
     private void watchLoop(Watch<Snapshot> first) {
@@ -293,9 +350,11 @@ public final class DispatcherImpl implements Dispatcher {
         if (e.action() == StoreEvent.Action.COMMIT) {
             index.commit(e.index());
             mesh.commit(e.index());
+            plugins.commit(e.index());
             return;
         }
         mesh.apply(e);
+        plugins.apply(e);
         if (e.kind() == Kind.TASK) {
             index.apply(e);
         } else if (e.kind() == Kind.NODE && e.action() != StoreEvent.Action.REMOVE) {

@@ -8,6 +8,7 @@ import io.swarmlet.api.types.MeshStatus;
 import io.swarmlet.api.types.Node;
 import io.swarmlet.api.types.NodeDescription;
 import io.swarmlet.api.types.NodeStatus;
+import io.swarmlet.api.types.PluginStatus;
 import io.swarmlet.api.types.Task;
 import io.swarmlet.api.types.TaskStatus;
 import io.swarmlet.api.types.TaskStates;
@@ -37,6 +38,10 @@ import org.apache.logging.log4j.Logger;
  * <p>Mesh counters ({@code node.mesh}) are kept per node, latest only, and
  * written at most every {@link #MESH_INTERVAL_MS} per node, several nodes in
  * one transaction, and not at all when nothing but their timestamp changed.
+ *
+ * <p>Plugin lists ({@code node.plugins}) are kept per node, latest only, and
+ * written {@link #FLUSH_DELAY_MS} after the first one waiting, every node's in
+ * one transaction, and not at all when they did not change.
  */
 final class StatusWriter {
 
@@ -70,7 +75,9 @@ final class StatusWriter {
     private final Map<String, MeshReport> meshes = new LinkedHashMap<>();
     /** When each node's mesh counters were last taken for a write (nanoTime); pruned after the interval. */
     private final Map<String, Long> meshTakenAt = new HashMap<>();
+    private Map<String, List<PluginStatus>> plugins = new LinkedHashMap<>();
     private long firstPendingAt;
+    private long firstPluginsAt;
     private boolean running;
     private Thread thread;
 
@@ -161,6 +168,17 @@ final class StatusWriter {
         }
     }
 
+    /** Queues a node's plugin list; it replaces any list of that node not written yet. */
+    void pluginsReported(String nodeId, List<PluginStatus> list) {
+        synchronized (lock) {
+            if (plugins.isEmpty()) {
+                firstPluginsAt = System.nanoTime();
+            }
+            plugins.put(nodeId, list);
+            lock.notifyAll();
+        }
+    }
+
     /** Of two reports of one task, the one that may follow the other. */
     static Report later(Report old, Report now) {
         return supersedes(old.status(), now.status()) ? now : old;
@@ -180,6 +198,7 @@ final class StatusWriter {
             Map<String, Report> taskBatch;
             Map<String, NodeChange> nodeBatch;
             Map<String, MeshStatus> meshBatch;
+            Map<String, List<PluginStatus>> pluginBatch;
             boolean runPeriodic;
             synchronized (lock) {
                 try {
@@ -189,6 +208,10 @@ final class StatusWriter {
                         }
                         long now = System.nanoTime();
                         Long meshDue = nextMeshDue();
+                        if (!plugins.isEmpty()) {
+                            long pluginsDue = firstPluginsAt + TimeUnit.MILLISECONDS.toNanos(FLUSH_DELAY_MS);
+                            meshDue = meshDue == null || pluginsDue - meshDue < 0 ? pluginsDue : meshDue;
+                        }
                         if (now - nextPeriodic >= 0 || !nodes.isEmpty() || tasks.size() >= MAX_PENDING
                                 || (!tasks.isEmpty() && now - firstPendingAt >= TimeUnit.MILLISECONDS.toNanos(FLUSH_DELAY_MS))
                                 || (meshDue != null && now - meshDue >= 0)) {
@@ -213,6 +236,12 @@ final class StatusWriter {
                 tasks = new LinkedHashMap<>();
                 nodes = new LinkedHashMap<>();
                 meshBatch = takeDueMeshes(System.nanoTime());
+                pluginBatch = Map.of();
+                if (!plugins.isEmpty()
+                        && System.nanoTime() - firstPluginsAt >= TimeUnit.MILLISECONDS.toNanos(FLUSH_DELAY_MS)) {
+                    pluginBatch = plugins;
+                    plugins = new LinkedHashMap<>();
+                }
             }
             if (runPeriodic) {
                 try {
@@ -230,6 +259,9 @@ final class StatusWriter {
                 failed = true;
             }
             if (!meshBatch.isEmpty() && !writeMeshes(meshBatch)) {
+                failed = true;
+            }
+            if (!pluginBatch.isEmpty() && !writePlugins(pluginBatch)) {
                 failed = true;
             }
             if (failed) {
@@ -303,6 +335,53 @@ final class StatusWriter {
             }
             return false;
         }
+    }
+
+    /** Writes the nodes' plugin lists; on a failure worth retrying queues them again and returns false. */
+    private boolean writePlugins(Map<String, List<PluginStatus>> batch) {
+        try {
+            int[] written = new int[1];
+            update(tx -> {
+                written[0] = 0;
+                batch.forEach((id, list) -> {
+                    if (applyPlugins(tx, id, list)) {
+                        written[0]++;
+                    }
+                });
+            });
+            LOG.debug("wrote the plugin lists of {} of {} nodes", written[0], batch.size());
+            return true;
+        } catch (StoreException e) {
+            if (!isRunning()) {
+                return true;
+            }
+            if (!retryable(e)) {
+                LOG.warn("dropped the plugin lists of nodes {}: {}", batch.keySet(), e.getMessage());
+                return true;
+            }
+            LOG.warn("cannot write plugin lists ({}), will retry: {}", e.reason(), e.getMessage());
+            synchronized (lock) {
+                if (plugins.isEmpty()) {
+                    firstPluginsAt = System.nanoTime();
+                }
+                batch.forEach(plugins::putIfAbsent);
+            }
+            return false;
+        }
+    }
+
+    /** Writes a node's plugin list unless the node is gone or it did not change. */
+    static boolean applyPlugins(WriteTx tx, String nodeId, List<PluginStatus> list) {
+        Node current = tx.get(Kind.NODE, nodeId).orElse(null);
+        if (current == null) {
+            LOG.debug("ignored the plugins of node {}: it is gone", nodeId);
+            return false;
+        }
+        if (current.getPluginsList().equals(list)) {
+            return false;
+        }
+        tx.update(Kind.NODE, current.toBuilder().clearPlugins().addAllPlugins(list).build());
+        return true;
     }
 
     /** Writes a node's mesh counters unless the node is gone or they differ in their timestamp only. */

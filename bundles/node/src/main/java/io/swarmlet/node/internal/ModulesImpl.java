@@ -49,9 +49,12 @@ public final class ModulesImpl implements Modules {
     /** The largest jar {@code module update} takes. */
     static final int MAX_JAR_BYTES = 64 * 1024 * 1024;
 
-    /** Bundles whose change would cut the control call asking for it. */
+    /**
+     * Bundles whose change would cut the control call asking for it: the control
+     * API needs the store, and the store needs the node's credentials (ca).
+     */
     private static final Set<String> SELF = Set.of("io.swarmlet.node", "io.swarmlet.controlapi", "io.swarmlet.grpc",
-            "io.swarmlet.api");
+            "io.swarmlet.api", "io.swarmlet.store", "io.swarmlet.ca");
 
     private static final String[] STATES = {"UNINSTALLED", "INSTALLED", "RESOLVED", "STARTING", "STOPPING", "ACTIVE"};
 

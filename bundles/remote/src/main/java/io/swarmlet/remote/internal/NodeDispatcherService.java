@@ -18,9 +18,15 @@ import io.swarmlet.api.remote.MeshRoutesRequest;
 import io.swarmlet.api.remote.MeshRoutesResponse;
 import io.swarmlet.api.remote.OpenSessionRequest;
 import io.swarmlet.api.remote.OpenSessionResponse;
+import io.swarmlet.api.remote.PluginJarRequest;
+import io.swarmlet.api.remote.PluginJarResponse;
+import io.swarmlet.api.remote.PluginsRequest;
+import io.swarmlet.api.remote.PluginsResponse;
 import io.swarmlet.api.remote.RemoteManager;
 import io.swarmlet.api.remote.ReportMeshRequest;
 import io.swarmlet.api.remote.ReportMeshResponse;
+import io.swarmlet.api.remote.ReportPluginsRequest;
+import io.swarmlet.api.remote.ReportPluginsResponse;
 import io.swarmlet.api.remote.UpdateTaskStatusRequest;
 import io.swarmlet.api.remote.UpdateTaskStatusResponse;
 import io.swarmlet.api.security.NodeCertificates;
@@ -29,6 +35,8 @@ import io.swarmlet.api.store.Store;
 import io.swarmlet.api.types.MeshRoutes;
 import io.swarmlet.api.types.Node;
 import io.swarmlet.api.types.NodeRole;
+import io.swarmlet.api.types.Plugin;
+import io.swarmlet.api.types.PluginSet;
 import io.swarmlet.grpc.PeerIdentity;
 import io.swarmlet.spi.executor.LogSource;
 import java.security.SecureRandom;
@@ -54,8 +62,9 @@ import org.apache.logging.log4j.Logger;
  * session of the same node, the dispatcher stopped with leadership) answers
  * NOT_FOUND, which tells the agent to open a new one.
  *
- * <p>The routing mesh's calls (MeshRoutes, ReportMesh) need no session: any
- * node of the cluster may make them, as itself.
+ * <p>The routing mesh's calls (MeshRoutes, ReportMesh) and the cluster
+ * plugins' (Plugins, PluginJar, ReportPlugins) need no session: any node of
+ * the cluster may make them, as itself.
  */
 final class NodeDispatcherService extends NodeDispatcherGrpc.NodeDispatcherImplBase {
 
@@ -231,6 +240,66 @@ final class NodeDispatcherService extends NodeDispatcherGrpc.NodeDispatcherImplB
 
     @Override
     public void meshRoutes(MeshRoutesRequest request, StreamObserver<MeshRoutesResponse> out) {
+        long ms = Math.max(0, Math.min(MAX_POLL_MS, request.getTimeoutMs()));
+        atLeader(out, "mesh routes", (d, nodeId) -> {
+            MeshRoutes routes = d.meshRoutes(request.getAfterVersion(), Duration.ofMillis(ms));
+            MeshRoutesResponse.Builder b = MeshRoutesResponse.newBuilder();
+            return routes == null ? b.build() : b.setChanged(true).setRoutes(routes).build();
+        });
+    }
+
+    @Override
+    public void reportMesh(ReportMeshRequest request, StreamObserver<ReportMeshResponse> out) {
+        atLeader(out, "mesh status", (d, nodeId) -> {
+            d.reportMesh(nodeId, request.getStatus());
+            return ReportMeshResponse.getDefaultInstance();
+        });
+    }
+
+    @Override
+    public void plugins(PluginsRequest request, StreamObserver<PluginsResponse> out) {
+        long ms = Math.max(0, Math.min(MAX_POLL_MS, request.getTimeoutMs()));
+        atLeader(out, "plugins", (d, nodeId) -> {
+            PluginSet set = d.plugins(request.getAfterVersion(), Duration.ofMillis(ms));
+            PluginsResponse.Builder b = PluginsResponse.newBuilder();
+            return set == null ? b.build() : b.setChanged(true).setPlugins(set).build();
+        });
+    }
+
+    @Override
+    public void pluginJar(PluginJarRequest request, StreamObserver<PluginJarResponse> out) {
+        atLeader(out, "plugin jar", (d, nodeId) -> {
+            Plugin p = d.pluginJar(request.getPluginId());
+            if (p == null) {
+                throw Status.NOT_FOUND.withDescription("no cluster plugin " + request.getPluginId() + " (removed?)")
+                        .asRuntimeException();
+            }
+            LOG.debug("node {} fetched the jar of plugin {} ({} bytes)", nodeId, p.getId(), p.getJar().size());
+            return PluginJarResponse.newBuilder().setPlugin(p).build();
+        });
+    }
+
+    @Override
+    public void reportPlugins(ReportPluginsRequest request, StreamObserver<ReportPluginsResponse> out) {
+        atLeader(out, "plugin states", (d, nodeId) -> {
+            d.reportPlugins(nodeId, request.getPluginsList());
+            return ReportPluginsResponse.getDefaultInstance();
+        });
+    }
+
+    /** A call that needs this manager's dispatcher (the leader's) but no session. */
+    private interface LeaderCall<R> {
+        R call(Dispatcher dispatcher, String nodeId) throws InterruptedException;
+    }
+
+    /**
+     * Runs a sessionless call on the local dispatcher for the caller's node:
+     * FAILED_PRECONDITION with the leader hint when this manager does not lead
+     * or its dispatcher stopped meanwhile (IllegalStateException: leadership
+     * moved), CANCELLED when interrupted, a status the call throws as is, else
+     * INTERNAL.
+     */
+    private <R> void atLeader(StreamObserver<R> out, String what, LeaderCall<R> call) {
         String nodeId = caller(out);
         if (nodeId == null) {
             return;
@@ -240,48 +309,25 @@ final class NodeDispatcherService extends NodeDispatcherGrpc.NodeDispatcherImplB
             notLeader(out);
             return;
         }
-        long ms = Math.max(0, Math.min(MAX_POLL_MS, request.getTimeoutMs()));
-        MeshRoutes routes;
+        R answer;
         try {
-            routes = d.meshRoutes(request.getAfterVersion(), Duration.ofMillis(ms));
+            answer = call.call(d, nodeId);
+        } catch (io.grpc.StatusRuntimeException ex) {
+            out.onError(ex);
+            return;
         } catch (IllegalStateException ex) {
-            LOG.debug("mesh routes for node {}: {}", nodeId, ex.getMessage());
-            notLeader(out); // the dispatcher stopped meanwhile: leadership moved
+            LOG.debug("{} for node {}: {}", what, nodeId, ex.getMessage());
+            notLeader(out);
             return;
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
             out.onError(Status.CANCELLED.withDescription("stopping").asRuntimeException());
             return;
         } catch (RuntimeException ex) {
-            internal(out, "mesh routes", ex);
+            internal(out, what, ex);
             return;
         }
-        MeshRoutesResponse.Builder b = MeshRoutesResponse.newBuilder();
-        if (routes != null) {
-            b.setChanged(true).setRoutes(routes);
-        }
-        out.onNext(b.build());
-        out.onCompleted();
-    }
-
-    @Override
-    public void reportMesh(ReportMeshRequest request, StreamObserver<ReportMeshResponse> out) {
-        String nodeId = caller(out);
-        if (nodeId == null) {
-            return;
-        }
-        Dispatcher d = locals.localDispatcher();
-        if (d == null) {
-            notLeader(out);
-            return;
-        }
-        try {
-            d.reportMesh(nodeId, request.getStatus());
-        } catch (RuntimeException ex) {
-            internal(out, "mesh status", ex);
-            return;
-        }
-        out.onNext(ReportMeshResponse.getDefaultInstance());
+        out.onNext(answer);
         out.onCompleted();
     }
 

@@ -13,9 +13,13 @@ import io.swarmlet.api.remote.MeshRoutesRequest;
 import io.swarmlet.api.remote.MeshRoutesResponse;
 import io.swarmlet.api.remote.OpenSessionRequest;
 import io.swarmlet.api.remote.OpenSessionResponse;
+import io.swarmlet.api.remote.PluginJarRequest;
+import io.swarmlet.api.remote.PluginsRequest;
+import io.swarmlet.api.remote.PluginsResponse;
 import io.swarmlet.api.remote.RemoteManager;
 import io.swarmlet.api.remote.ReportMeshRequest;
 import io.swarmlet.api.remote.ReportMeshResponse;
+import io.swarmlet.api.remote.ReportPluginsRequest;
 import io.swarmlet.api.security.NodeCredentials;
 import io.swarmlet.api.store.Kind;
 import io.swarmlet.api.store.RaftMembership;
@@ -24,6 +28,9 @@ import io.swarmlet.api.types.MeshRoutes;
 import io.swarmlet.api.types.MeshStatus;
 import io.swarmlet.api.types.NodeDescription;
 import io.swarmlet.api.types.NodeRole;
+import io.swarmlet.api.types.Plugin;
+import io.swarmlet.api.types.PluginSet;
+import io.swarmlet.api.types.PluginStatus;
 import io.swarmlet.spi.executor.LogSource;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -73,7 +80,9 @@ import org.osgi.service.component.annotations.ReferencePolicy;
  * <p>The routing mesh's calls need no session: {@link #meshRoutes} asks the
  * leader the same way (following FAILED_PRECONDITION hints, skipping managers
  * that do not answer) on every call, and {@link #reportMesh} sends to the
- * leader last known without waiting for the answer.
+ * leader last known without waiting for the answer. The cluster plugins'
+ * calls ({@link #plugins}, {@link #pluginJar}, {@link #reportPlugins}) ask the
+ * leader as {@link #meshRoutes} does, and wait for its answer.
  */
 @Component(service = Dispatcher.class, property = {
         Constants.SERVICE_RANKING + ":Integer=" + RemoteDispatcher.RANKING,
@@ -88,6 +97,8 @@ public final class RemoteDispatcher implements Dispatcher {
 
     /** Deadline of the short calls (open, status, close); a long poll's is its timeout plus this. */
     static final long CALL_TIMEOUT_MS = 5_000;
+    /** Deadline of fetching a plugin's jar (up to ControlApi.MAX_PLUGIN_BYTES). */
+    static final long JAR_TIMEOUT_MS = 60_000;
     /** Deadline of a mesh counters report: the next one follows within seconds anyway. */
     static final long REPORT_TIMEOUT_MS = 2_000;
     /** How long {@link #open} keeps trying while managers answer but none leads (an election). */
@@ -231,6 +242,78 @@ public final class RemoteDispatcher implements Dispatcher {
     public MeshRoutes meshRoutes(long afterVersion, Duration timeout) throws InterruptedException {
         long ms = Math.max(0, Math.min(NodeDispatcherService.MAX_POLL_MS, timeout.toMillis()));
         MeshRoutesRequest request = MeshRoutesRequest.newBuilder().setAfterVersion(afterVersion).setTimeoutMs(ms).build();
+        MeshRoutesResponse r = askLeader("the mesh routes", ms + CALL_TIMEOUT_MS, stub -> stub.meshRoutes(request));
+        return r.getChanged() ? r.getRoutes() : null;
+    }
+
+    /**
+     * The cluster's plugins, asked of the leader at once (no session).
+     *
+     * @throws IllegalStateException when no manager leads or answers now: the caller tries again
+     */
+    @Override
+    public PluginSet plugins(long afterVersion, Duration timeout) throws InterruptedException {
+        long ms = Math.max(0, Math.min(NodeDispatcherService.MAX_POLL_MS, timeout.toMillis()));
+        PluginsRequest request = PluginsRequest.newBuilder().setAfterVersion(afterVersion).setTimeoutMs(ms).build();
+        PluginsResponse r = askLeader("the cluster plugins", ms + CALL_TIMEOUT_MS, stub -> stub.plugins(request));
+        return r.getChanged() ? r.getPlugins() : null;
+    }
+
+    /**
+     * One cluster plugin with its jar, from the leader; null when the leader has no such plugin.
+     *
+     * @throws IllegalStateException when no manager leads or answers now
+     */
+    @Override
+    public Plugin pluginJar(String pluginId) {
+        PluginJarRequest request = PluginJarRequest.newBuilder().setPluginId(pluginId).build();
+        try {
+            return askLeader("plugin " + pluginId, JAR_TIMEOUT_MS, stub -> stub.pluginJar(request)).getPlugin();
+        } catch (NotFound e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while fetching plugin " + pluginId);
+        }
+    }
+
+    /**
+     * Sends this node's plugin states to the leader and waits until it took
+     * them. The leader takes the node from this node's certificate.
+     *
+     * @throws IllegalStateException when no manager leads or answers now: the caller reports again later
+     */
+    @Override
+    public void reportPlugins(String nodeId, List<PluginStatus> plugins) {
+        if (!nodeId.equals(selfId)) {
+            LOG.debug("plugins reported for node {} are sent as this node's ({})", nodeId, selfId);
+        }
+        ReportPluginsRequest request = ReportPluginsRequest.newBuilder().addAllPlugins(plugins).build();
+        try {
+            askLeader("the plugin states", CALL_TIMEOUT_MS, stub -> stub.reportPlugins(request));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while reporting plugins");
+        }
+    }
+
+    /** The leader answered NOT_FOUND. */
+    private static final class NotFound extends IllegalStateException {
+        NotFound(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * One call to the leader, without a session: the last leader, the store's,
+     * then every manager, following FAILED_PRECONDITION hints and skipping
+     * managers that do not answer.
+     *
+     * @throws IllegalStateException when no manager leads or answers now (NotFound when the leader says so)
+     */
+    private <R> R askLeader(String what, long deadlineMs,
+            java.util.function.Function<NodeDispatcherGrpc.NodeDispatcherBlockingStub, R> call)
+            throws InterruptedException {
         Deque<Candidate> queue = candidates(new Attempt(), false);
         String why = queue.isEmpty() ? "no manager address is known (" + managersFile + " is missing or empty)"
                 : "no manager answered";
@@ -240,12 +323,12 @@ public final class RemoteDispatcher implements Dispatcher {
             if (!tried.add(c.addr())) {
                 continue;
             }
-            MeshRoutesResponse r;
+            R r;
             try {
-                r = stub(c.addr()).withDeadlineAfter(ms + CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS).meshRoutes(request);
+                r = call.apply(stub(c.addr()).withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS));
             } catch (StatusRuntimeException e) {
                 if (Thread.interrupted()) {
-                    throw new InterruptedException("interrupted while waiting for the mesh routes");
+                    throw new InterruptedException("interrupted while waiting for " + what);
                 }
                 Status st = e.getStatus();
                 String desc = st.getDescription() != null ? st.getDescription() : st.getCode().toString();
@@ -267,14 +350,18 @@ public final class RemoteDispatcher implements Dispatcher {
                         unreachable(c.addr());
                         why = "the manager at " + c.addr() + " did not answer: " + desc;
                     }
-                    default -> throw new IllegalStateException("manager at " + c.addr() + " refused the mesh routes: " + desc, e);
+                    case NOT_FOUND -> {
+                        leaderAddr = c.addr();
+                        throw new NotFound("manager at " + c.addr() + ": " + desc);
+                    }
+                    default -> throw new IllegalStateException("manager at " + c.addr() + " refused " + what + ": " + desc, e);
                 }
                 continue;
             }
             leaderAddr = c.addr();
-            return r.getChanged() ? r.getRoutes() : null;
+            return r;
         }
-        throw new IllegalStateException("cannot get the mesh routes: " + why);
+        throw new IllegalStateException("cannot get " + what + ": " + why);
     }
 
     /**

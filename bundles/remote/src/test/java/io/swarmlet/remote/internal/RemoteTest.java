@@ -502,13 +502,21 @@ class RemoteTest {
 
         // the same table has the same version at the new leader: the poll waits there for a change
         Thread.sleep(300);
-        assertTrue(!poll.isDone(), "still waiting");
+        assertTrue(!poll.isDone(), () -> "still waiting, but: " + outcome(poll));
         store.update(tx -> tx.create(Kind.SERVICE, Service.newBuilder().setId("svc")
                 .setSpec(ServiceSpec.newBuilder().setAnnotations(Annotations.newBuilder().setName("web")))
                 .setEndpoint(Endpoint.newBuilder().addPorts(WEB)).build()));
         MeshRoutes changed = poll.get(LONG.toSeconds(), TimeUnit.SECONDS);
         assertEquals(1, changed.getRoutesCount());
         assertTrue(changed.getVersion() > first.getVersion());
+    }
+
+    private static String outcome(Future<?> f) {
+        try {
+            return "returned " + f.get();
+        } catch (Exception e) {
+            return "failed with " + e;
+        }
     }
 
     @Test
@@ -541,6 +549,43 @@ class RemoteTest {
         StatusRuntimeException u = assertThrows(StatusRuntimeException.class, () -> NodeDispatcherGrpc.newBlockingStub(anonymous)
                 .reportMesh(ReportMeshRequest.newBuilder().setStatus(counters).build()));
         assertEquals(Status.Code.UNAUTHENTICATED, u.getStatus().getCode());
+    }
+
+    // ------------------------------------------------------------ cluster plugins
+
+    @Test
+    void aWorkerPollsTheClusterPluginsFetchesAFourMegabyteJarAndReportsItsStatesOverTls() throws Exception {
+        // the worker knows only the manager that does not lead: every call follows its hint
+        io.swarmlet.api.types.PluginSet empty = workerClient.plugins(0, LONG);
+        assertNotNull(empty);
+        assertEquals(0, empty.getPluginsCount());
+        Future<io.swarmlet.api.types.PluginSet> waiting = pool.submit(() -> workerClient.plugins(empty.getVersion(), LONG));
+
+        byte[] jar = new byte[(int) io.swarmlet.api.control.ControlApi.MAX_PLUGIN_BYTES];
+        new java.util.Random(7).nextBytes(jar);
+        store.update(tx -> tx.create(Kind.PLUGIN, io.swarmlet.api.types.Plugin.newBuilder().setId("plugin1")
+                .setSpec(io.swarmlet.api.types.PluginSpec.newBuilder().setAnnotations(Annotations.newBuilder().setName("big")))
+                .setJar(com.google.protobuf.ByteString.copyFrom(jar)).setSize(jar.length).setSha256("abc").build()));
+        io.swarmlet.api.types.PluginSet one = waiting.get(LONG.toSeconds(), TimeUnit.SECONDS);
+        assertEquals(1, one.getPluginsCount());
+        assertTrue(one.getPlugins(0).getJar().isEmpty(), "the set carries no jar");
+        assertNull(workerClient.plugins(one.getVersion(), Duration.ofMillis(200)), "nothing new");
+
+        io.swarmlet.api.types.Plugin fetched = workerClient.pluginJar("plugin1");
+        assertEquals(com.google.protobuf.ByteString.copyFrom(jar), fetched.getJar(), "4 MiB over the remote API");
+        assertNull(workerClient.pluginJar("nosuchplugin"), "NOT_FOUND is no plugin");
+
+        io.swarmlet.api.types.PluginStatus state = io.swarmlet.api.types.PluginStatus.newBuilder().setPluginId("plugin1")
+                .setName("big").setCluster(true).setState(io.swarmlet.api.types.PluginStatus.State.FAILED)
+                .setError("not a bundle").build();
+        workerClient.reportPlugins(WORKER, List.of(state));
+        await("the worker's plugin states", () -> node(WORKER).getPluginsList().equals(List.of(state)));
+
+        // with no leader anywhere, the calls fail with why (the caller retries)
+        leaderServer.setLocalDispatcher(null);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> workerClient.plugins(0, LONG));
+        assertTrue(e.getMessage().startsWith("cannot get the cluster plugins"), e.getMessage());
+        assertThrows(IllegalStateException.class, () -> workerClient.reportPlugins(WORKER, List.of()));
     }
 
     /** The table once it satisfies {@code condition}, through {@code client}. */

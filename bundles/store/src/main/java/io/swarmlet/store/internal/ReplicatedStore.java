@@ -620,6 +620,10 @@ final class ReplicatedStore implements Store, AutoCloseable {
         RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, config.snapshotRetention());
         RaftServerConfigKeys.Snapshot.setTriggerWhenStopEnabled(p, config.snapshotOnStop());
         RaftClientConfigKeys.Async.setOutstandingRequestsMax(p, config.clientOutstandingMax());
+        // one log entry may carry a cluster plugin's jar (ControlApi.MAX_PLUGIN_BYTES, 4 MiB) plus the
+        // transaction around it; Ratis refuses entries over this limit (default 4 MB). The write buffer
+        // (default 8 MB) must hold one entry plus 8 bytes, which it still does.
+        RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, org.apache.ratis.util.SizeInBytes.valueOf("6MB"));
         // the retry cache only has to outlive a client's retries (bounded by the commit timeout)
         RaftServerConfigKeys.RetryCache.setExpiryTime(p,
                 TimeDuration.valueOf(config.commitTimeout().toMillis() + 10_000, TimeUnit.MILLISECONDS));

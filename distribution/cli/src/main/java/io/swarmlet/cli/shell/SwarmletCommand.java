@@ -40,6 +40,14 @@ public class SwarmletCommand {
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile io.swarmlet.api.node.Modules modules;
 
+    public SwarmletCommand() {
+    }
+
+    /** For tests: the commands against {@code api}, without membership or modules. */
+    SwarmletCommand(ControlApi api) {
+        this.api = api;
+    }
+
     private ControlApi api() {
         ControlApi a = api;
         if (a == null) {
