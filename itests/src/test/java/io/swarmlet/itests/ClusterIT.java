@@ -68,6 +68,8 @@ class ClusterIT {
         Path out;
         String nodeId;
         int starts;
+        /** Extra environment of the daemon (e.g. SWARMLETD_OPTS with its own deploy directory). */
+        java.util.Map<String, String> env = java.util.Map.of();
 
         final Path root;
         /** The loopback address the node listens and advertises on (127.0.0.1 unless given). */
@@ -75,6 +77,17 @@ class ClusterIT {
 
         Member(Path root, String name) throws IOException {
             this(root, name, "127.0.0.1");
+        }
+
+        /** A member whose daemon watches a deploy directory of its own, {@code <root>/<name>-deploy}. */
+        Member withOwnDeployDir() throws IOException {
+            Path deploy = Files.createDirectories(root.resolve(name + "-deploy"));
+            env = java.util.Map.of("SWARMLETD_OPTS", "-Dswarmlet.deploy.dir=" + deploy);
+            return this;
+        }
+
+        Path deployDir() {
+            return root.resolve(name + "-deploy");
         }
 
         Member(Path root, String name, String host) throws IOException {
@@ -101,7 +114,7 @@ class ClusterIT {
 
         void start(String... extra) throws IOException {
             out = root.resolve(name + ".out." + (++starts));
-            process = Dist.daemon(out, flags(extra).toArray(String[]::new));
+            process = Dist.daemon(out, env, flags(extra).toArray(String[]::new));
         }
 
         void kill() throws InterruptedException {
@@ -177,6 +190,18 @@ class ClusterIT {
      * deletes {@code root} unless {@code keep} (a test failed: the state dirs and
      * daemon output stay for a look).
      */
+    static void stopAndClean(String test, Path root, boolean keep, Map<String, String> figures, Member... members)
+            throws Exception {
+        List<Member> started = new ArrayList<>();
+        for (Member m : members) {
+            if (m != null) {
+                started.add(m);
+            }
+        }
+        stopAndClean(test, root, started, keep, figures);
+    }
+
+    /** As above, for the members given (none null). */
     static void stopAndClean(String test, Path root, java.util.Collection<Member> members, boolean keep,
             Map<String, String> figures) throws Exception {
         for (Member m : members) {

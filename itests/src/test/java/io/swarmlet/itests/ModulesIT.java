@@ -47,7 +47,7 @@ class ModulesIT {
 
     @AfterAll
     static void stop() throws Exception {
-        ClusterIT.stopAndClean("ModulesIT", root, node == null ? List.of() : List.of(node), false, figures);
+        ClusterIT.stopAndClean("ModulesIT", root, false, figures, node);
     }
 
     static Path bundleJar(String module) throws IOException {
@@ -151,5 +151,37 @@ class ModulesIT {
                 .anyMatch(l -> l.matches("\\d+\\s+io\\.swarmlet\\.mesh\\s+\\S+\\s+RESOLVED.*")));
         node.ok("module", "start", "mesh");
         await("the mesh answers again", 10, () -> MeshIT.get(node.host, PORT, null), b -> !b.isEmpty());
+    }
+
+    /**
+     * The manager's own modules: the store (its Raft member restarts from its
+     * log), the updater, the dispatcher and the control API serving this very
+     * call. Each runs again with the same services, tasks and containers.
+     */
+    @Test
+    @Order(5)
+    void updatingTheStoreAndTheControlApiKeepsEveryObjectAndContainer() throws Exception {
+        List<String> before = containers();
+        assertEquals(3, before.size());
+        String services = node.ok("service", "ls", "-q").out();
+        String tasks = node.ok("service", "ps", "-q", "web").out();
+        for (String module : List.of("store", "updater", "dispatcher", "controlapi")) {
+            long t0 = System.nanoTime();
+            Dist.Result r = node.ok("module", "update", module, bundleJar(module).toString());
+            assertTrue(r.out().contains("io.swarmlet." + module), r.toString());
+            // the control API answers again, from the store read back from the Raft log
+            String again = await("the control API to answer after updating " + module, 60,
+                    () -> node.cli("service", "ls", "-q"), x -> x.exit() == 0).out();
+            figures.put("update " + module + " until served again ms", String.valueOf((System.nanoTime() - t0) / 1_000_000));
+            assertEquals(services, again, "services after updating " + module);
+            ClusterIT.awaitReplicas(node, "web", "3/3");
+            assertEquals(tasks, node.ok("service", "ps", "-q", "web").out(), "tasks after updating " + module);
+        }
+        assertEquals(before, containers(), "no container was stopped or replaced");
+        // still a working manager: a change goes through the updated store and is carried out
+        node.ok("service", "scale", "--detach", "web=4");
+        ClusterIT.awaitReplicas(node, "web", "4/4");
+        node.ok("service", "scale", "--detach", "web=3");
+        ClusterIT.awaitReplicas(node, "web", "3/3");
     }
 }

@@ -88,13 +88,7 @@ class WorkerDistributionIT {
 
     @AfterAll
     static void stop() throws Exception {
-        List<Member> members = new ArrayList<>();
-        for (Member m : new Member[] {worker, manager}) {
-            if (m != null) {
-                members.add(m);
-            }
-        }
-        ClusterIT.stopAndClean("WorkerDistributionIT", root, members, anyFailed, figures);
+        ClusterIT.stopAndClean("WorkerDistributionIT", root, anyFailed, figures, worker, manager);
     }
 
     @Test
