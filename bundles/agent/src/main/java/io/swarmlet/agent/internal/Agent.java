@@ -334,7 +334,7 @@ public final class Agent {
                 }
             } catch (InterruptedException e) {
                 break;
-            } catch (ExecutorException | RuntimeException e) {
+            } catch (ExecutorException | RuntimeException | LinkageError e) {
                 if (!stopping && dispatcher != d) {
                     LOG.info("the dispatcher went away; waiting for the next one");
                 } else if (!stopping) {
@@ -413,7 +413,7 @@ public final class Agent {
                                 now.getRuntimesList());
                         return End.DESCRIPTION_CHANGED;
                     }
-                } catch (ExecutorException | RuntimeException e) {
+                } catch (ExecutorException | RuntimeException | LinkageError e) {
                     LOG.warn("the executors changed, but they cannot describe the node; keeping its description: {}",
                             e.getMessage());
                 }
@@ -447,7 +447,7 @@ public final class Agent {
                             failure.getMessage());
                 }
                 return d;
-            } catch (ExecutorException | RuntimeException x) {
+            } catch (ExecutorException | RuntimeException | LinkageError x) {
                 LOG.debug("executor {} ({}) cannot describe this node: {}", e.type(), e.runtime(), x.getMessage());
                 if (failure == null) {
                     failure = x instanceof ExecutorException ee ? ee
@@ -516,7 +516,7 @@ public final class Agent {
         Set<String> present;
         try {
             present = executor.taskIds();
-        } catch (ExecutorException | RuntimeException e) {
+        } catch (ExecutorException | RuntimeException | LinkageError e) {
             LOG.warn("cannot list the executor's tasks: {}", e.getMessage());
             return;
         }
@@ -525,7 +525,7 @@ public final class Agent {
                 try {
                     executor.removeTask(id);
                     LOG.info("removed the runtime object of task {}: the task is gone", id);
-                } catch (ExecutorException | RuntimeException e) {
+                } catch (ExecutorException | RuntimeException | LinkageError e) {
                     LOG.warn("cannot remove the runtime object of task {}: {}", id, e.getMessage());
                 }
             }

@@ -216,6 +216,13 @@ final class TaskWorker implements Runnable {
             } catch (RuntimeException e) {
                 LOG.error("task {}: unexpected failure, will retry", taskId, e);
                 step = Step.RETRY;
+            } catch (LinkageError e) {
+                // the executor's bundle was updated or refreshed under this call (its classes are gone):
+                // drop its controller and go on with the executor that replaces it
+                LOG.info("task {}: its executor's code went away during a call ({}); retrying with the next one",
+                        taskId, e.toString());
+                closeController();
+                step = Step.RETRY;
             }
             switch (step) {
                 case PROGRESS:
@@ -633,7 +640,7 @@ final class TaskWorker implements Runnable {
                 ports = PortStatus.newBuilder().addAllPorts(source.publishedPorts()).build();
                 address = ports.getPortsCount() > 0 ? source.containerAddress() : "";
             }
-        } catch (ExecutorException | RuntimeException e) {
+        } catch (ExecutorException | RuntimeException | LinkageError e) {
             // the task runs all the same; the mesh only misses it as a backend
             LOG.warn("task {}: cannot read its published ports, reporting it running without them: {}", taskId,
                     e.getMessage());
@@ -737,7 +744,7 @@ final class TaskWorker implements Runnable {
         if (controller != null) {
             try {
                 controller.close();
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | LinkageError e) {
                 LOG.debug("task {}: closing its controller: {}", taskId, e.toString());
             }
             controller = null;

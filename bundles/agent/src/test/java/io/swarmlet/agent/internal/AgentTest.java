@@ -495,6 +495,39 @@ class AgentTest {
         }
     }
 
+    /**
+     * A module update of the executor refreshes its bundle while the agent's threads
+     * may still call the old instance: those calls fail with LinkageErrors
+     * (NoClassDefFoundError), which must not kill the session loop or the task
+     * workers. Found by bench/modules.sh: five quick executor-docker updates left
+     * the node DOWN for good.
+     */
+    @Test
+    void anExecutorWhoseCodeIsGoneFailsCallsWithoutKillingTheAgent() throws Exception {
+        try (Watch<Void> history = store.watch(tx -> null)) {
+            Agent a = startBareAgent(config());
+            a.addExecutor(proc, props("process", "process"));
+            createProcessTask("p1");
+            awaitState("p1", TaskState.RUNNING);
+
+            proc.codeGone(true); // its bundle refreshed: its classes are gone
+            a.removeExecutor(proc);
+            a.addExecutor(proc, props("process", "process")); // the agent calls the stale instance
+            await("stale calls failing", () -> proc.linkageErrors.get() >= 1);
+            proc.codeGone(false); // the new revision answers
+            a.removeExecutor(proc);
+            a.addExecutor(proc, props("process", "process"));
+
+            await("the session goes on", a::connected);
+            proc.exit("p1", 0); // only a live worker with a working controller can tell
+            awaitState("p1", TaskState.COMPLETE);
+            assertEquals(1, proc.starts("p1"), "adopted, not started again");
+            createProcessTask("p2");
+            awaitState("p2", TaskState.RUNNING);
+            assertFalse(nodeStates(history).contains(NodeStatus.State.DOWN), "never down");
+        }
+    }
+
     @Test
     void aTaskWhoseRuntimeHasNoExecutorHereIsRejected() throws Exception {
         startAgent(dispatcher, config(16, 1_000, 0));

@@ -63,6 +63,8 @@ final class FakeExecutor implements Executor {
     final AtomicInteger prepareCalls = new AtomicInteger();
     private final String engineVersion;
     private volatile boolean describeFails;
+    /** As an executor whose bundle was refreshed under its callers: every call fails with a LinkageError. */
+    private volatile boolean codeGone;
 
     FakeExecutor() {
         this("fake-1.0");
@@ -74,6 +76,20 @@ final class FakeExecutor implements Executor {
     }
 
     /** describe() fails (an engine that does not answer). */
+    void codeGone(boolean gone) {
+        codeGone = gone;
+    }
+
+    /** LinkageErrors thrown so far by {@link #codeGone}. */
+    final java.util.concurrent.atomic.AtomicInteger linkageErrors = new java.util.concurrent.atomic.AtomicInteger();
+
+    private void checkCode() {
+        if (codeGone) {
+            linkageErrors.incrementAndGet();
+            throw new NoClassDefFoundError("com/google/common/collect/ImmutableSet");
+        }
+    }
+
     void failDescribe(boolean fails) {
         describeFails = fails;
     }
@@ -178,6 +194,7 @@ final class FakeExecutor implements Executor {
 
     @Override
     public NodeDescription describe() throws ExecutorException {
+        checkCode();
         if (describeFails) {
             throw new ExecutorException("Cannot connect to the engine", false);
         }
@@ -187,11 +204,13 @@ final class FakeExecutor implements Executor {
 
     @Override
     public Controller controller(Task task) {
+        checkCode();
         return new FakeController(task.getId());
     }
 
     @Override
     public Set<String> taskIds() {
+        checkCode();
         return Set.copyOf(containers.keySet());
     }
 
@@ -283,6 +302,7 @@ final class FakeExecutor implements Executor {
 
         @Override
         public Optional<RuntimeStatus> inspect() {
+            checkCode();
             synchronized (lock) {
                 FakeContainer c = containers.get(taskId);
                 return Optional.ofNullable(c)
