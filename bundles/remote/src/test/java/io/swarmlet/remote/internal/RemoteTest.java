@@ -492,13 +492,15 @@ class RemoteTest {
         Future<MeshRoutes> poll = pool.submit(() -> workerClient.meshRoutes(first.getVersion(), LONG));
         Thread.sleep(200);
 
-        raft.leader = OTHER;
-        leaderServer.setLocalDispatcher(null);
-        dispatcher.stop();
+        // the new leader's dispatcher is up before raft names it, so the poll always finds someone to wait at
+        // (in between, a real cluster's callers get "no leader" and retry: the mesh's control loop does)
         DispatcherImpl next = new DispatcherImpl(store);
         next.start();
         cleanup.add(next::stop);
         otherServer.setLocalDispatcher(next);
+        raft.leader = OTHER;
+        leaderServer.setLocalDispatcher(null);
+        dispatcher.stop();
 
         // the same table has the same version at the new leader: the poll waits there for a change
         Thread.sleep(300);
