@@ -76,8 +76,7 @@ final class ProcessController implements Controller, LogSource {
         checkUser();
         long memory = task.getSpec().getResources().getLimits().getMemoryBytes();
         if (memory > 0 && executor.prlimit() == null) {
-            ProcessExecutor.LOG.log(System.Logger.Level.WARNING,
-                    "task {0}: no prlimit on this host: its memory limit of {1} bytes is not enforced", task.getId(),
+            ProcessExecutor.LOG.warn("task {}: no prlimit on this host: its memory limit of {} bytes is not enforced", task.getId(),
                     memory);
         }
         try {
@@ -120,7 +119,7 @@ final class ProcessController implements Controller, LogSource {
                             false, e);
                 }
                 executor.adopt(dir, p);
-                ProcessExecutor.LOG.log(System.Logger.Level.INFO, "task {0}: started process {1}", task.getId(),
+                ProcessExecutor.LOG.info("task {}: started process {}", task.getId(),
                         String.valueOf(p.pid()));
             } catch (IOException e) {
                 throw new ExecutorException("task " + task.getId() + ": " + e.getMessage(), false, e);
@@ -252,8 +251,7 @@ final class ProcessController implements Controller, LogSource {
                     killGroup(executor, h.pid(), family);
                     return;
                 }
-                ProcessExecutor.LOG.log(System.Logger.Level.INFO,
-                        "task {0}: process {1} did not stop within {2} ms of SIGTERM: killing it", dir.taskId,
+                ProcessExecutor.LOG.info("task {}: process {} did not stop within {} ms of SIGTERM: killing it", dir.taskId,
                         String.valueOf(h.pid()), graceMs);
             }
             family.addAll(h.descendants().toList());

@@ -45,7 +45,7 @@ import org.osgi.service.component.annotations.Deactivate;
         Executor.RUNTIME + "=process"})
 public final class ProcessExecutor implements Executor {
 
-    static final System.Logger LOG = System.getLogger(ProcessExecutor.class.getName());
+    static final org.apache.logging.log4j.Logger LOG = org.apache.logging.log4j.LogManager.getLogger(ProcessExecutor.class);
 
     /** Framework properties the daemon sets. */
     static final String STATE_DIR = "swarmlet.state.dir";
@@ -85,7 +85,7 @@ public final class ProcessExecutor implements Executor {
         hostname = name == null || name.isBlank() ? localHostname() : name;
         setsid = onPath("setsid");
         prlimit = onPath("prlimit");
-        LOG.log(System.Logger.Level.INFO, "process executor: tasks in {0}{1}{2}", root,
+        LOG.info("process executor: tasks in {}{}{}", root,
                 setsid == null ? "; no setsid: tasks share the daemon's process group" : "",
                 prlimit == null ? "; no prlimit: memory limits are not enforced" : "");
     }
@@ -94,7 +94,7 @@ public final class ProcessExecutor implements Executor {
     @Deactivate
     void deactivate() {
         closed = true;
-        LOG.log(System.Logger.Level.INFO, "process executor stopped; its {0} processes keep running", children.size());
+        LOG.info("process executor stopped; its {} processes keep running", children.size());
     }
 
     // ------------------------------------------------------------ Executor
@@ -211,7 +211,7 @@ public final class ProcessExecutor implements Executor {
                     try {
                         d.exitCode(done.exitValue());
                     } catch (IOException e) {
-                        LOG.log(System.Logger.Level.WARNING, "task {0}: cannot record its exit code: {1}", d.taskId,
+                        LOG.warn("task {}: cannot record its exit code: {}", d.taskId,
                                 e.getMessage());
                     }
                 }
