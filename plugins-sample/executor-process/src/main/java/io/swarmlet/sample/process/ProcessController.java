@@ -155,7 +155,9 @@ final class ProcessController implements Controller, LogSource {
             }
             Process own = executor.children.get(task.getId());
             if (own != null) {
-                return new ExitStatus(own.waitFor(), "");
+                int code = own.waitFor();
+                executor.awaitRecorded(task.getId()); // written down before anyone acts on the exit (removes the dir)
+                return new ExitStatus(code, "");
             }
             Optional<ProcessHandle> h = executor.live(dir);
             if (h.isPresent()) {
@@ -218,6 +220,7 @@ final class ProcessController implements Controller, LogSource {
         try {
             synchronized (executor.startLock()) { // the exit code of a child is not written meanwhile
                 executor.children.remove(dir.taskId);
+                executor.recorded.remove(dir.taskId);
                 dir.delete();
             }
         } catch (IOException e) {

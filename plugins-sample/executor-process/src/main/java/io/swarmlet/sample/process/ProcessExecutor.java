@@ -59,6 +59,8 @@ public final class ProcessExecutor implements Executor {
     private String prlimit;
     /** The processes this instance started (their exit codes can be read), by task ID. */
     final Map<String, Process> children = new ConcurrentHashMap<>();
+    /** Per child, done once its exit code is written down (waitExit answers only then). */
+    final Map<String, java.util.concurrent.CompletableFuture<Void>> recorded = new ConcurrentHashMap<>();
     private final Object starting = new Object();
     private volatile boolean closed;
 
@@ -205,7 +207,7 @@ public final class ProcessExecutor implements Executor {
     /** Keeps a child this instance started, and writes its exit code down when it exits. */
     void adopt(TaskDir d, Process p) {
         children.put(d.taskId, p);
-        p.onExit().thenAccept(done -> {
+        recorded.put(d.taskId, p.onExit().thenAccept(done -> {
             synchronized (starting) { // not while remove() deletes the directory
                 if (!closed && children.get(d.taskId) == done) {
                     try {
@@ -216,7 +218,19 @@ public final class ProcessExecutor implements Executor {
                     }
                 }
             }
-        });
+        }));
+    }
+
+    /** Waits (a little) until the exit of a child this instance started is written down. */
+    void awaitRecorded(String taskId) throws InterruptedException {
+        java.util.concurrent.CompletableFuture<Void> f = recorded.get(taskId);
+        if (f != null) {
+            try {
+                f.get(5, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                LOG.debug("task {}: its exit code was not written down: {}", taskId, e.toString());
+            }
+        }
     }
 
     // ------------------------------------------------------------ the host

@@ -57,6 +57,14 @@ class ProcessExecutorTest {
             }
         }
         ProcessHandle.current().descendants().forEach(ProcessHandle::destroyForcibly);
+        // the executor writes each child's exit code into the state dir: let it finish before @TempDir goes
+        for (String taskId : List.copyOf(executor.recorded.keySet())) {
+            try {
+                executor.awaitRecorded(taskId);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     // ------------------------------------------------------------ running
