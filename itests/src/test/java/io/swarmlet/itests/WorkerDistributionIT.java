@@ -5,6 +5,7 @@ import static io.swarmlet.itests.ClusterIT.docker;
 import static io.swarmlet.itests.ClusterIT.lines;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.swarmlet.itests.ClusterIT.Member;
@@ -169,5 +170,14 @@ class WorkerDistributionIT {
         List<String> ps = lines(manager.ok("service", "ps", "--format", "{{.Node}} {{.CurrentState}}", "wd-sleep").out());
         assertTrue(ps.stream().allMatch(l -> l.startsWith("wd-w1 Running")), ps.toString());
         manager.ok("service", "rm", "wd-sleep");
+
+        // it says what it is, and so it is not promoted
+        assertTrue(manager.ok("node", "inspect", "wd-w1").out().contains("\"worker\""), "advertises its features");
+        Dist.Result promote = manager.cli("node", "promote", "wd-w1");
+        assertNotEquals(0, promote.exit(), promote.toString());
+        assertTrue(promote.err().contains("node wd-w1 runs a worker-only distribution")
+                && promote.err().contains("cannot be promoted to manager"), promote.toString());
+        assertEquals(List.of("wd-w1 worker"), lines(manager.ok("node", "ls", "--filter", "role=worker", "--format",
+                "{{.Hostname}} {{.Role}}").out()));
     }
 }

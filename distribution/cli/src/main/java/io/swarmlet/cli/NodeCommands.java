@@ -189,6 +189,9 @@ public final class NodeCommands extends CliCommand.Group {
                 .field("Engine Version", n.getDescription().getEngine().getEngineVersion())
                 .labels("Engine Labels", n.getDescription().getEngine().getLabelsMap())
                 .field("Runtimes", runtimes(n));
+        if (n.getDescription().getFeaturesCount() > 0) {
+            p.field("Features", String.join(", ", n.getDescription().getFeaturesList()));
+        }
         TlsInfo tls = TlsInfo.of(rootCa);
         if (tls != null) {
             p.section("TLS Info")

@@ -59,6 +59,9 @@ final class Daemon {
 
     static final String GOGO_SHELL = "org.apache.felix.gogo.shell";
 
+    /** Framework property: the distribution's boot features, comma-separated (absent: unknown). */
+    static final String FEATURES_PROPERTY = "swarmlet.features";
+
     /** What the main thread waits for. */
     private enum Kind { READY, FAILED, BUNDLE_ERROR, STOPPED, SIGNAL }
 
@@ -157,6 +160,10 @@ final class Daemon {
 
         boolean console = interactive();
         Map<String, String> props = frameworkProperties(home, settings, console);
+        if (!dist.features().isEmpty()) {
+            // what this node can be: the agent advertises it (NodeDescription.features), promotion checks it
+            props.put(FEATURES_PROPERTY, String.join(",", dist.features()));
+        }
         try {
             return runFramework(home, dist, props, console);
         } catch (StartupException e) {

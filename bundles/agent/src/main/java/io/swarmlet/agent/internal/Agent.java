@@ -218,6 +218,12 @@ public final class Agent {
     /** The framework, to tell a daemon that stops from a module that restarts. */
     private org.osgi.framework.Bundle framework;
 
+    /** Framework property (set by the launcher): the distribution's boot features, comma-separated. */
+    static final String FEATURES_PROPERTY = "swarmlet.features";
+
+    /** The distribution's features, advertised in the node's description (empty: unknown). */
+    private volatile List<String> features = List.of();
+
     private boolean frameworkStopping() {
         return framework == null || framework.getState() == org.osgi.framework.Bundle.STOPPING;
     }
@@ -225,6 +231,9 @@ public final class Agent {
     @Activate
     void activate(org.osgi.framework.BundleContext context, Config config) {
         framework = context == null ? null : context.getBundle(0);
+        String f = context == null ? null : context.getProperty(FEATURES_PROPERTY);
+        features = f == null || f.isBlank() ? List.of()
+                : java.util.Arrays.stream(f.split(",")).map(String::trim).filter(x -> !x.isEmpty()).toList();
         drainDelayMs = Math.max(0, config.meshDrainDelayMs());
         executorWaitNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(0, config.executorWaitMs()));
         activatedAt = System.nanoTime();
@@ -441,6 +450,7 @@ public final class Agent {
                 NodeDescription d = e.executor().describe().toBuilder()
                         .setHostname(local.hostname())
                         .clearRuntimes().addAllRuntimes(runtimes)
+                        .clearFeatures().addAllFeatures(features)
                         .build();
                 if (failure != null) {
                     LOG.info("node {} described by executor {} ({}): {}", local.nodeId(), e.type(), e.runtime(),

@@ -199,10 +199,28 @@ public class ControlApiImpl implements ControlApi {
             if (current.getSpec().getDesiredRole() == NodeRole.MANAGER && spec.getDesiredRole() == NodeRole.WORKER) {
                 checkDemotion(tx, current);
             }
+            if (current.getSpec().getDesiredRole() != NodeRole.MANAGER && spec.getDesiredRole() == NodeRole.MANAGER) {
+                checkPromotion(current);
+            }
             id.set(current.getId());
             tx.update(Kind.NODE, current.toBuilder().setSpec(spec).build());
         });
         return UpdateNodeResponse.newBuilder().setNode(this.<Node>read(tx -> tx.get(Kind.NODE, id.get()).orElseThrow())).build();
+    }
+
+    /**
+     * A node whose distribution has no manager bundles (it advertises its boot
+     * features, and "manager" is not among them: swarmlet-worker) cannot become
+     * a manager. Nodes that advertise no features (unknown) are not refused.
+     */
+    static void checkPromotion(Node node) {
+        java.util.List<String> features = node.getDescription().getFeaturesList();
+        if (!features.isEmpty() && !features.contains("manager")) {
+            String name = node.getDescription().getHostname().isEmpty() ? node.getId() : node.getDescription().getHostname();
+            throw new ControlException(ControlException.Code.FAILED_PRECONDITION, "node " + name
+                    + " runs a worker-only distribution (features: " + String.join(", ", features)
+                    + "): it cannot be promoted to manager; run the full swarmlet distribution on it first");
+        }
     }
 
     /**

@@ -134,6 +134,23 @@ class NodeLifecycleTest {
     }
 
     @Test
+    void aNodeOfAWorkerOnlyDistributionIsNotPromoted() {
+        Node w = stored(W1);
+        put(w.toBuilder().setDescription(w.getDescription().toBuilder().setHostname("w1")
+                .addAllFeatures(java.util.List.of("osgi", "core", "worker", "executor-docker"))).build());
+        assertRefused(ControlException.Code.FAILED_PRECONDITION,
+                "node w1 runs a worker-only distribution (features: osgi, core, worker, executor-docker): it cannot be"
+                        + " promoted to manager; run the full swarmlet distribution on it first",
+                () -> update(W1, s -> s.setDesiredRole(NodeRole.MANAGER)));
+        assertEquals(NodeRole.WORKER, stored(W1).getSpec().getDesiredRole(), "nothing changed");
+        // the full distribution (manager among its features) may be promoted
+        w = stored(W1);
+        put(w.toBuilder().setDescription(w.getDescription().toBuilder().addFeatures("manager")).build());
+        update(W1, s -> s.setDesiredRole(NodeRole.MANAGER));
+        assertEquals(NodeRole.MANAGER, stored(W1).getSpec().getDesiredRole());
+    }
+
+    @Test
     void demoteAManagerWhileTheOthersKeepQuorum() {
         Node n = update(M2, s -> s.setDesiredRole(NodeRole.WORKER));
         assertEquals(NodeRole.WORKER, n.getSpec().getDesiredRole());
