@@ -194,6 +194,9 @@ public final class ModulesImpl implements Modules {
         String before = b.getVersion().toString();
         boolean wasActive = b.getState() == Bundle.ACTIVE || b.getState() == Bundle.STARTING;
         try {
+            // stopped first, the bundle is not started by update() only to be stopped and started again by
+            // the refresh: one stop, one start (a store restarts its Raft member once, not twice)
+            stopTransient(b);
             b.update(new ByteArrayInputStream(jar));
             refresh(b);
             if (wasActive) {
@@ -214,6 +217,7 @@ public final class ModulesImpl implements Modules {
     private String restore(Bundle b, boolean start) {
         byte[] previous = lastGood.get(b.getBundleId());
         try (InputStream in = previous != null ? new ByteArrayInputStream(previous) : new URL(b.getLocation()).openStream()) {
+            stopTransient(b);
             b.update(in);
             refresh(b);
             if (start) {
@@ -224,6 +228,12 @@ public final class ModulesImpl implements Modules {
             LOG.error("module {}: could not put the previous version back", b.getSymbolicName(), e);
             return "the previous version could not be put back either (" + e.getMessage() + "); the module is "
                     + info(b).getState();
+        }
+    }
+
+    private static void stopTransient(Bundle b) throws BundleException {
+        if (b.getState() == Bundle.ACTIVE || b.getState() == Bundle.STARTING) {
+            b.stop(Bundle.STOP_TRANSIENT);
         }
     }
 
