@@ -23,7 +23,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The routing mesh's table (design/mesh.md): for every ingress-published port
@@ -101,9 +100,7 @@ final class MeshTable {
     private final Set<String> dirty = new HashSet<>();
     private boolean allDirty;
 
-    private MeshRoutes table = MeshRoutes.getDefaultInstance();
-    private boolean loaded;
-    private boolean closed;
+    private final Published<MeshRoutes> table = new Published<>(MeshRoutes.getDefaultInstance(), MeshRoutes::getVersion);
 
     /** Replaces everything with a snapshot read at {@code index}; the version changes only if the table did. */
     synchronized void reset(long index, Collection<Service> allServices, Collection<Task> tasks,
@@ -134,9 +131,7 @@ final class MeshTable {
             }
         }
         allDirty = false;
-        publish(index, !loaded);
-        loaded = true;
-        notifyAll();
+        publish(index, !table.loaded());
     }
 
     /** One object created, updated or removed (not visible before its {@link #commit}). */
@@ -207,7 +202,6 @@ final class MeshTable {
         }
         if (changed) {
             publish(index, false);
-            notifyAll();
         }
     }
 
@@ -217,32 +211,18 @@ final class MeshTable {
      *
      * @throws IllegalStateException once the table is closed (the dispatcher stopped)
      */
-    synchronized MeshRoutes await(long after, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + Math.max(0, timeout.toNanos());
-        while (true) {
-            if (closed) {
-                throw new IllegalStateException("the dispatcher is not running");
-            }
-            if (loaded && table.getVersion() != after) {
-                return table;
-            }
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                return null;
-            }
-            TimeUnit.NANOSECONDS.timedWait(this, left);
-        }
+    MeshRoutes await(long after, Duration timeout) throws InterruptedException {
+        return table.await(after, timeout);
     }
 
     /** Ends every wait (the dispatcher stopped). */
-    synchronized void close() {
-        closed = true;
-        notifyAll();
+    void close() {
+        table.close();
     }
 
     /** The current table (tests). */
-    synchronized MeshRoutes current() {
-        return table;
+    MeshRoutes current() {
+        return table.current();
     }
 
     // ------------------------------------------------------------ computing
@@ -255,11 +235,10 @@ final class MeshTable {
                 .thenComparingInt(r -> r.getPort().getPublishedPort())
                 .thenComparing(MeshRoute::getServiceId)
                 .thenComparingInt(r -> r.getPort().getTargetPort()));
-        if (!force && all.equals(table.getRoutesList())) {
+        if (!force && all.equals(table.current().getRoutesList())) {
             return;
         }
-        long version = Math.max(Math.max(1, index), table.getVersion() + 1);
-        table = MeshRoutes.newBuilder().setVersion(version).addAllRoutes(all).build();
+        table.publish(MeshRoutes.newBuilder().setVersion(table.nextVersion(index)).addAllRoutes(all).build());
     }
 
     /** The routes of one service as the kept state says. */

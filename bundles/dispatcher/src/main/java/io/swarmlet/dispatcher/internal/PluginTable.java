@@ -9,7 +9,6 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The cluster's plugins ({@code plugin install --cluster}) as every node's
@@ -26,9 +25,7 @@ final class PluginTable {
 
     private final Map<String, Plugin> plugins = new HashMap<>();
     private boolean dirty;
-    private PluginSet set = PluginSet.getDefaultInstance();
-    private boolean loaded;
-    private boolean closed;
+    private final Published<PluginSet> set = new Published<>(PluginSet.getDefaultInstance(), PluginSet::getVersion);
 
     /** Replaces everything with a snapshot read at {@code index}. */
     synchronized void reset(long index, Collection<Plugin> all) {
@@ -38,8 +35,6 @@ final class PluginTable {
         }
         dirty = false;
         publish(index);
-        loaded = true;
-        notifyAll();
     }
 
     /** One plugin created, updated or removed (not visible before its {@link #commit}). */
@@ -63,7 +58,6 @@ final class PluginTable {
         }
         dirty = false;
         publish(index);
-        notifyAll();
     }
 
     /**
@@ -71,37 +65,22 @@ final class PluginTable {
      *
      * @throws IllegalStateException once the table is closed (the dispatcher stopped)
      */
-    synchronized PluginSet await(long after, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + Math.max(0, timeout.toNanos());
-        while (true) {
-            if (closed) {
-                throw new IllegalStateException("the dispatcher is not running");
-            }
-            if (loaded && set.getVersion() != after) {
-                return set;
-            }
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                return null;
-            }
-            TimeUnit.NANOSECONDS.timedWait(this, left);
-        }
+    PluginSet await(long after, Duration timeout) throws InterruptedException {
+        return set.await(after, timeout);
     }
 
     /** Ends every wait (the dispatcher stopped). */
-    synchronized void close() {
-        closed = true;
-        notifyAll();
+    void close() {
+        set.close();
     }
 
     private void publish(long index) {
-        long version = Math.max(Math.max(1, index), set.getVersion() + 1);
-        set = PluginSet.newBuilder().setVersion(version)
+        set.publish(PluginSet.newBuilder().setVersion(set.nextVersion(index))
                 .addAllPlugins(plugins.values().stream()
                         .sorted(Comparator.comparing((Plugin p) -> p.getSpec().getAnnotations().getName())
                                 .thenComparing(Plugin::getId))
                         .toList())
-                .build();
+                .build());
     }
 
     /** A plugin without its jar (the size and digest stay). */
