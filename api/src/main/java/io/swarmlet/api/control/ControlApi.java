@@ -77,4 +77,63 @@ public interface ControlApi {
 
     /** Largest plugin jar accepted, cluster-wide or local (4 MiB: it travels through the Raft log). */
     long MAX_PLUGIN_BYTES = 4L * 1024 * 1024;
+
+    /** Largest secret or config value accepted (500 KB, as Docker). @since 1.2 */
+    int MAX_PAYLOAD_BYTES = 500 * 1024;
+
+    /**
+     * Creates a secret: name valid and unused, value 1 byte to {@link #MAX_PAYLOAD_BYTES},
+     * sealed by its driver before it reaches the store (as version 1).
+     * The response holds no value and no sealed bytes. @since 1.2
+     */
+    default CreateSecretResponse createSecret(CreateSecretRequest request) { throw unimplemented("secrets"); }
+
+    /** By name, ID or ID prefix; no value, no sealed bytes. @since 1.2 */
+    default GetSecretResponse getSecret(GetSecretRequest request) { throw unimplemented("secrets"); }
+
+    /** @since 1.2 */
+    default ListSecretsResponse listSecrets(ListSecretsRequest request) { throw unimplemented("secrets"); }
+
+    /**
+     * @throws ControlException FAILED_PRECONDITION while a service references it (naming the services)
+     * @since 1.2
+     */
+    default RemoveSecretResponse removeSecret(RemoveSecretRequest request) { throw unimplemented("secrets"); }
+
+    /**
+     * Adds a version and moves every service that references the secret unpinned to it,
+     * in the same transaction; each then rolls through its own update config. @since 1.2
+     */
+    default RotateSecretResponse rotateSecret(RotateSecretRequest request) { throw unimplemented("secrets"); }
+
+    /** As {@link #createSecret}, stored in clear (configs are not secret). @since 1.2 */
+    default CreateConfigResponse createConfig(CreateConfigRequest request) { throw unimplemented("configs"); }
+
+    /** @since 1.2 */
+    default GetConfigResponse getConfig(GetConfigRequest request) { throw unimplemented("configs"); }
+
+    /** @since 1.2 */
+    default ListConfigsResponse listConfigs(ListConfigsRequest request) { throw unimplemented("configs"); }
+
+    /** @since 1.2 */
+    default RemoveConfigResponse removeConfig(RemoveConfigRequest request) { throw unimplemented("configs"); }
+
+    /** @since 1.2 */
+    default RotateConfigResponse rotateConfig(RotateConfigRequest request) { throw unimplemented("configs"); }
+
+    /** The autolock unlock key ({@code SWMKEY-1-...}), empty when autolock is off. @since 1.2 */
+    default GetUnlockKeyResponse getUnlockKey(GetUnlockKeyRequest request) { throw unimplemented("autolock"); }
+
+    /**
+     * Unlocks a locked manager. A manager that is not locked refuses with
+     * FAILED_PRECONDITION "swarm is not locked"; a wrong key is INVALID_ARGUMENT and changes nothing.
+     * @since 1.2
+     */
+    default UnlockSwarmResponse unlockSwarm(UnlockSwarmRequest request) {
+        throw new ControlException(ControlException.Code.FAILED_PRECONDITION, "swarm is not locked");
+    }
+
+    private static ControlException unimplemented(String what) {
+        return new ControlException(ControlException.Code.UNIMPLEMENTED, "this manager does not serve " + what);
+    }
 }

@@ -6,7 +6,7 @@
  * interface over gRPC.
  */
 @Export
-@Version("1.3.0")
+@Version("1.4.0")
 package io.swarmlet.api.dispatcher;
 
 import org.osgi.annotation.bundle.Export;

@@ -5,7 +5,7 @@
  * TLS with these certificates.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package io.swarmlet.api.security;
 
 import org.osgi.annotation.bundle.Export;

@@ -2,7 +2,7 @@
  * Secrets driver plugins: where secret values come from and how they are sealed at rest.
  */
 @Export
-@Version("1.0.0")
+@Version("2.0.0")
 package io.swarmlet.spi.secrets;
 
 import org.osgi.annotation.bundle.Export;

@@ -268,6 +268,20 @@ public final class ControlGrpcService extends ControlGrpc.ControlImplBase {
     @Override public void listPlugins(ListPluginsRequest q, StreamObserver<ListPluginsResponse> o) { unary(q, o, r -> api().listPlugins(r)); }
     @Override public void removePlugin(RemovePluginRequest q, StreamObserver<RemovePluginResponse> o) { unary(q, o, r -> api().removePlugin(r)); }
 
+    // secrets, configs, autolock (UnlockSwarm: the locked API of a locked manager serves it)
+    @Override public void createSecret(CreateSecretRequest q, StreamObserver<CreateSecretResponse> o) { unary(q, o, r -> api().createSecret(r)); }
+    @Override public void getSecret(GetSecretRequest q, StreamObserver<GetSecretResponse> o) { unary(q, o, r -> api().getSecret(r)); }
+    @Override public void listSecrets(ListSecretsRequest q, StreamObserver<ListSecretsResponse> o) { unary(q, o, r -> api().listSecrets(r)); }
+    @Override public void removeSecret(RemoveSecretRequest q, StreamObserver<RemoveSecretResponse> o) { unary(q, o, r -> api().removeSecret(r)); }
+    @Override public void rotateSecret(RotateSecretRequest q, StreamObserver<RotateSecretResponse> o) { unary(q, o, r -> api().rotateSecret(r)); }
+    @Override public void createConfig(CreateConfigRequest q, StreamObserver<CreateConfigResponse> o) { unary(q, o, r -> api().createConfig(r)); }
+    @Override public void getConfig(GetConfigRequest q, StreamObserver<GetConfigResponse> o) { unary(q, o, r -> api().getConfig(r)); }
+    @Override public void listConfigs(ListConfigsRequest q, StreamObserver<ListConfigsResponse> o) { unary(q, o, r -> api().listConfigs(r)); }
+    @Override public void removeConfig(RemoveConfigRequest q, StreamObserver<RemoveConfigResponse> o) { unary(q, o, r -> api().removeConfig(r)); }
+    @Override public void rotateConfig(RotateConfigRequest q, StreamObserver<RotateConfigResponse> o) { unary(q, o, r -> api().rotateConfig(r)); }
+    @Override public void getUnlockKey(GetUnlockKeyRequest q, StreamObserver<GetUnlockKeyResponse> o) { unary(q, o, r -> api().getUnlockKey(r)); }
+    @Override public void unlockSwarm(UnlockSwarmRequest q, StreamObserver<UnlockSwarmResponse> o) { unary(q, o, r -> api().unlockSwarm(r)); }
+
     @Override
     public void leaveSwarm(LeaveSwarmRequest q, StreamObserver<LeaveSwarmResponse> o) {
         unary(q, o, r -> {

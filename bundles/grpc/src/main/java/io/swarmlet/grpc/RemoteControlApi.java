@@ -93,6 +93,19 @@ public final class RemoteControlApi implements ControlApi, AutoCloseable {
     @Override public ListPluginsResponse listPlugins(ListPluginsRequest q) { return call(() -> s().listPlugins(q)); }
     @Override public RemovePluginResponse removePlugin(RemovePluginRequest q) { return call(() -> s().removePlugin(q)); }
 
+    @Override public CreateSecretResponse createSecret(CreateSecretRequest q) { return call(() -> s().createSecret(q)); }
+    @Override public GetSecretResponse getSecret(GetSecretRequest q) { return call(() -> s().getSecret(q)); }
+    @Override public ListSecretsResponse listSecrets(ListSecretsRequest q) { return call(() -> s().listSecrets(q)); }
+    @Override public RemoveSecretResponse removeSecret(RemoveSecretRequest q) { return call(() -> s().removeSecret(q)); }
+    @Override public RotateSecretResponse rotateSecret(RotateSecretRequest q) { return call(() -> s().rotateSecret(q)); }
+    @Override public CreateConfigResponse createConfig(CreateConfigRequest q) { return call(() -> s().createConfig(q)); }
+    @Override public GetConfigResponse getConfig(GetConfigRequest q) { return call(() -> s().getConfig(q)); }
+    @Override public ListConfigsResponse listConfigs(ListConfigsRequest q) { return call(() -> s().listConfigs(q)); }
+    @Override public RemoveConfigResponse removeConfig(RemoveConfigRequest q) { return call(() -> s().removeConfig(q)); }
+    @Override public RotateConfigResponse rotateConfig(RotateConfigRequest q) { return call(() -> s().rotateConfig(q)); }
+    @Override public GetUnlockKeyResponse getUnlockKey(GetUnlockKeyRequest q) { return call(() -> s().getUnlockKey(q)); }
+    @Override public UnlockSwarmResponse unlockSwarm(UnlockSwarmRequest q) { return call(() -> s().unlockSwarm(q)); }
+
     /** How long {@link #leaveSwarm} may take at least: a manager leaves the Raft group and the node stops its tasks. */
     static final long LEAVE_DEADLINE_MILLIS = 120_000;
 
