@@ -115,6 +115,7 @@ class CaBundleIT {
             long minutes = Duration.between(Instant.now(), c.certificate().getNotAfter().toInstant()).toMinutes();
             assertTrue(minutes >= 298 && minutes <= 300, "swarmlet.cert.expiry honoured: " + minutes);
             assertTrue(Files.exists(state.resolve("certificates/swarm-root-ca.key")));
+            assertEquals(32, Files.size(state.resolve("certificates/swarm-dek")), "swarm init makes the data key");
 
             ServiceTracker<CertificateAuthority, CertificateAuthority> authority =
                     new ServiceTracker<>(system, CertificateAuthority.class, null);

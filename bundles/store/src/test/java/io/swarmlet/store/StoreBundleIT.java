@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.swarmlet.api.node.LocalNode;
+import io.swarmlet.api.security.DataKey;
 import io.swarmlet.api.security.NodeCredentials;
 import io.swarmlet.api.store.Kind;
 import io.swarmlet.api.store.Store;
@@ -99,6 +100,8 @@ class StoreBundleIT {
                     NodeRole.MANAGER);
             system.registerService(NodeCredentials.class, TestCerts.credentials(id, node.nodeId(), node.clusterId()),
                     new Hashtable<>(Map.of(NodeCredentials.ROLE, "manager")));
+            // and only while unlocked: the secrets bundle registers the cluster's data key then
+            system.registerService(DataKey.class, new UnlockedKey(), null);
 
             ServiceTracker<Store, Store> tracker = new ServiceTracker<>(system, Store.class, null);
             tracker.open();
@@ -147,6 +150,13 @@ class StoreBundleIT {
             }
         }
         return names;
+    }
+
+    /** What the secrets bundle registers on an unlocked manager; the store only needs it to be there. */
+    private static final class UnlockedKey implements DataKey {
+        @Override public byte[] seal(byte[] plain, byte[] associatedData) { throw new UnsupportedOperationException(); }
+        @Override public byte[] open(byte[] sealed, byte[] associatedData) { throw new UnsupportedOperationException(); }
+        @Override public byte[] export() { throw new UnsupportedOperationException(); }
     }
 
     /** What the node bundle provides; just enough for the store. */

@@ -39,7 +39,7 @@ final class JoinStep {
 
     /** What the cluster answered. */
     record Joined(String nodeId, String clusterId, String role, String keyPem, String certPem, String rootPem,
-            String rootKeyPem, String managers) {}
+            String rootKeyPem, String managers, String dataKey) {}
 
     private JoinStep() {}
 
@@ -72,7 +72,8 @@ final class JoinStep {
                             .getConstructor().newInstance();
             Map<String, String> out = join.apply(in);
             return new Joined(out.get("node.id"), out.get("cluster.id"), out.get("role"), out.get("key.pem"),
-                    out.get("cert.pem"), out.get("root.pem"), out.get("root.key.pem"), out.getOrDefault("managers", ""));
+                    out.get("cert.pem"), out.get("root.pem"), out.get("root.key.pem"), out.getOrDefault("managers", ""),
+                    out.get("data.key"));
         } catch (ReflectiveOperationException | LinkageError e) {
             throw new StartupException("cannot run the join client from " + bundles + ": " + Daemon.oneLine(e), e);
         } catch (RuntimeException e) {
@@ -122,6 +123,10 @@ final class JoinStep {
             boolean manager = "manager".equals(j.role());
             if (manager) {
                 writeFile(certs.resolve("swarm-root-ca.key"), j.rootKeyPem(), true);
+                // the cluster's data key (secrets, autolock): 32 bytes, 0600; see api.security.Keyring
+                if (j.dataKey() != null && !j.dataKey().isEmpty()) {
+                    writeBytes(certs.resolve("swarm-dek"), java.util.Base64.getDecoder().decode(j.dataKey()), true);
+                }
             }
             writeFile(stateDir.resolve("managers"), j.managers(), false);
             if (manager) {
@@ -151,11 +156,15 @@ final class JoinStep {
     }
 
     private static void writeFile(Path file, String text, boolean secret) throws IOException {
+        writeBytes(file, (text == null ? "" : text).getBytes(StandardCharsets.UTF_8), secret);
+    }
+
+    private static void writeBytes(Path file, byte[] bytes, boolean secret) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.deleteIfExists(tmp);
         Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(
                 secret ? "rw-------" : "rw-r--r--")));
-        Files.writeString(tmp, text == null ? "" : text, StandardCharsets.UTF_8);
+        Files.write(tmp, bytes);
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 

@@ -1,5 +1,6 @@
 package io.swarmlet.ca.internal;
 
+import com.google.protobuf.ByteString;
 import io.grpc.BindableService;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -13,6 +14,8 @@ import io.swarmlet.api.remote.IssueNodeCertificateResponse;
 import io.swarmlet.api.remote.RemoteManager;
 import io.swarmlet.api.remote.RenewNodeCertificateRequest;
 import io.swarmlet.api.security.CertificateAuthority;
+import io.swarmlet.api.security.DataKey;
+import io.swarmlet.api.security.Keyring;
 import io.swarmlet.api.security.NodeCertificates;
 import io.swarmlet.api.store.Kind;
 import io.swarmlet.api.store.ReadTx;
@@ -58,6 +61,10 @@ import org.osgi.service.component.annotations.ReferencePolicy;
  * the certificate says which node, the store says which role; a node removed
  * from the store cannot renew.</li>
  * </ul>
+ * Both answers carry the cluster's data key ({@code data_key}, from the
+ * {@link DataKey} service) when the role is manager, never for a worker. A
+ * locked manager (autolock: no DataKey until {@code swarm unlock}) refuses
+ * with FAILED_PRECONDITION {@value #LOCKED}.
  */
 @Component(service = BindableService.class, property = NodeCAService.REMOTE_API_PROPERTY + "=ca")
 public class NodeCAService extends NodeCAGrpc.NodeCAImplBase {
@@ -71,6 +78,9 @@ public class NodeCAService extends NodeCAGrpc.NodeCAImplBase {
     static final String WORKER_ONLY_MANAGER_TOKEN = "this node runs the worker-only distribution and cannot join as a"
             + " manager: use the worker join token";
 
+    /** The answer of a locked manager (it has no data key to hand out, and no store). */
+    static final String LOCKED = "this manager is locked; unlock it (swarmlet swarm unlock) or join through another manager";
+
     private static final Logger LOG = LogManager.getLogger(NodeCAService.class);
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
@@ -78,6 +88,14 @@ public class NodeCAService extends NodeCAGrpc.NodeCAImplBase {
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile CertificateAuthority ca;
+
+    /** Present while this manager is unlocked (the secrets bundle). */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile DataKey dataKey;
+
+    /** Present on managers (the secrets bundle): says whether this one is locked. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile Keyring keyring;
 
     @Reference
     private LocalNode local;
@@ -89,6 +107,12 @@ public class NodeCAService extends NodeCAGrpc.NodeCAImplBase {
         this.store = store;
         this.ca = ca;
         this.local = local;
+    }
+
+    /** For tests outside OSGi. */
+    NodeCAService(Store store, CertificateAuthority ca, LocalNode local, DataKey dataKey) {
+        this(store, ca, local);
+        this.dataKey = dataKey;
     }
 
     // ------------------------------------------------------------------ RPCs
@@ -112,6 +136,7 @@ public class NodeCAService extends NodeCAGrpc.NodeCAImplBase {
 
     IssueNodeCertificateResponse issue(IssueNodeCertificateRequest request) {
         CertificateAuthority authority = authority();
+        checkNotLocked();
         Store s = store();
         Cluster cluster = s.view(NodeCAService::cluster);
         NodeRole role = roleForToken(cluster, request.getToken());
@@ -124,6 +149,7 @@ public class NodeCAService extends NodeCAGrpc.NodeCAImplBase {
                     request.getHostname(), request.getAdvertiseAddr());
             throw Status.FAILED_PRECONDITION.withDescription(WORKER_ONLY_MANAGER_TOKEN).asRuntimeException();
         }
+        DataKey key = role == NodeRole.MANAGER ? dataKey() : null;
         byte[] csr = request.getCsr().toByteArray();
         checkCsr(csr);
         String nodeId = Ids.newId();
@@ -140,7 +166,7 @@ public class NodeCAService extends NodeCAGrpc.NodeCAImplBase {
         write(s, () -> s.update(tx -> tx.create(Kind.NODE, node)));
         String cert = authority.sign(csr, nodeId, role, expiry(cluster));
         LOG.info("node {} ({}) joined as {}", nodeId, request.getHostname(), NodeCertificates.ou(role));
-        return response(authority, s, nodeId, role, cert);
+        return response(authority, s, nodeId, role, cert, key);
     }
 
     IssueNodeCertificateResponse renew(RenewNodeCertificateRequest request, X509Certificate peer) {
@@ -150,6 +176,7 @@ public class NodeCAService extends NodeCAGrpc.NodeCAImplBase {
                     .asRuntimeException();
         }
         CertificateAuthority authority = authority();
+        checkNotLocked();
         Store s = store();
         String nodeId = NodeCertificates.nodeId(peer);
         if (nodeId == null || nodeId.isEmpty()) {
@@ -163,6 +190,7 @@ public class NodeCAService extends NodeCAGrpc.NodeCAImplBase {
         byte[] csr = request.getCsr().toByteArray();
         checkCsr(csr);
         NodeRole role = found.node().get().getRole();
+        DataKey key = role == NodeRole.MANAGER ? dataKey() : null;
         String cert = authority.sign(csr, nodeId, role, expiry(found.cluster()));
         if (role != NodeCertificates.role(peer)) {
             LOG.info("node {} renewed its certificate as {} (was {})", nodeId, NodeCertificates.ou(role),
@@ -170,11 +198,11 @@ public class NodeCAService extends NodeCAGrpc.NodeCAImplBase {
         } else {
             LOG.debug("node {} renewed its certificate", nodeId);
         }
-        return response(authority, s, nodeId, role, cert);
+        return response(authority, s, nodeId, role, cert, key);
     }
 
     private IssueNodeCertificateResponse response(CertificateAuthority authority, Store s, String nodeId, NodeRole role,
-            String cert) {
+            String cert, DataKey key) {
         IssueNodeCertificateResponse.Builder b = IssueNodeCertificateResponse.newBuilder()
                 .setNodeId(nodeId)
                 .setClusterId(local.clusterId())
@@ -183,6 +211,9 @@ public class NodeCAService extends NodeCAGrpc.NodeCAImplBase {
                 .addAllManagers(s.view(NodeCAService::managers));
         if (role == NodeRole.MANAGER) {
             b.setRootCaKey(authority.rootKeyPem());
+            byte[] k = key.export();
+            b.setDataKey(ByteString.copyFrom(k));
+            java.util.Arrays.fill(k, (byte) 0);
         }
         return b.build();
     }
@@ -239,6 +270,23 @@ public class NodeCAService extends NodeCAGrpc.NodeCAImplBase {
             throw Status.UNAVAILABLE.withDescription("this node is not a manager").asRuntimeException();
         }
         return a;
+    }
+
+    /** A locked manager answers nothing: it has no store and no data key. */
+    private void checkNotLocked() {
+        Keyring k = keyring;
+        if (dataKey == null && k != null && k.locked()) {
+            throw Status.FAILED_PRECONDITION.withDescription(LOCKED).asRuntimeException();
+        }
+    }
+
+    /** The data key for a manager's answer; without it (locked, or its secrets bundle is not running) no manager is made. */
+    private DataKey dataKey() {
+        DataKey k = dataKey;
+        if (k == null) {
+            throw Status.FAILED_PRECONDITION.withDescription(LOCKED).asRuntimeException();
+        }
+        return k;
     }
 
     private Store store() {

@@ -54,7 +54,16 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  *
  * <p>Bootstrap: with no certificates yet and no {@code role=worker} in
  * node.properties (the first manager, or a state dir of an older build), it
- * makes the cluster's root CA and a manager certificate for this node.
+ * makes the cluster's root CA, a manager certificate for this node and the
+ * cluster's data key ({@code certificates/swarm-dek}, 0600, 32 random bytes).
+ *
+ * <p>The data key file of a manager: a manager receives the key with its
+ * certificate (join, promotion) and writes it before it takes the manager role
+ * (before the service property says manager), unless a file is already there
+ * (a wrapped one is never overwritten); a demotion deletes it. A manager that
+ * starts without one either fetches it first by renewing its certificate (it
+ * joined, {@code raft-join.properties} is still there: the launcher wrote no
+ * key) or, a state dir of an older build, gets a new one (with a warning).
  *
  * <p>Renewal: once 2/3 of the certificate's validity has passed (and whenever
  * {@link #renew()} is called, e.g. when the node learns that its role
@@ -179,6 +188,11 @@ public class NodeCredentialsImpl implements NodeCredentials {
             throw new UncheckedIOException("cannot read this node's certificates in "
                     + StateDir.certificates(local.stateDir()) + ": " + e.getMessage(), e);
         }
+        try {
+            ensureDataKey();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
+        }
         published = identity.role();
         timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "swarmlet-cert-renewal");
@@ -249,7 +263,41 @@ public class NodeCredentialsImpl implements NodeCredentials {
                 NodeCertificates.ou(role), cert.getNotAfter().toInstant(), Pki.digest(rootCert));
     }
 
-    /** The first manager: a new root CA and a manager certificate for this node (an existing root is reused). */
+    /**
+     * A manager needs the data key file before its role is published. One that
+     * joined but has none (the launcher wrote no key) asks a manager for it with a
+     * renewal; one of an older build's state dir gets a new key.
+     */
+    private void ensureDataKey() throws IOException {
+        Path stateDir = local.stateDir();
+        if (identity.role() != NodeRole.MANAGER || Files.exists(StateDir.dataKeyFile(stateDir))) {
+            return;
+        }
+        if (Files.exists(stateDir.resolve(StateDir.RAFT_JOIN))) {
+            LOG.info("this new manager has no data key yet: asking a manager for it");
+            synchronized (renewLock) {
+                try {
+                    renewNow();
+                } catch (IOException e) {
+                    throw new IOException("this new manager has no data key and no manager handed it one ("
+                            + e.getMessage() + "); start it again once a manager is reachable", e);
+                }
+            }
+            if (!Files.exists(StateDir.dataKeyFile(stateDir))) {
+                throw new IOException("this new manager has no data key and the manager it asked sent none;"
+                        + " start it again once a manager of the same version is reachable");
+            }
+            return;
+        }
+        LOG.warn("this manager has no data key file ({}), as state dirs of older builds: made a new one; managers"
+                + " that joined before this one keep theirs", StateDir.dataKeyFile(stateDir));
+        StateDir.writeDataKeyIfAbsent(stateDir, StateDir.newDataKey());
+    }
+
+    /**
+     * The first manager: a new root CA, a manager certificate for this node (an
+     * existing root is reused) and a new data key.
+     */
     private void bootstrap(Path stateDir, Path dir) throws IOException {
         String joinedAs = StateDir.readNodeProperties(stateDir).getProperty("role");
         if ("worker".equals(joinedAs)) {
@@ -277,6 +325,9 @@ public class NodeCredentialsImpl implements NodeCredentials {
             StateDir.writeRootKey(stateDir, Pki.toPem(rootKey));
             StateDir.writeRootCertificate(stateDir, Pki.toPem(rootCert));
             LOG.info("created the cluster's root CA (digest {})", Pki.digest(rootCert));
+        }
+        if (StateDir.writeDataKeyIfAbsent(stateDir, StateDir.newDataKey())) {
+            LOG.info("created the cluster's data key ({})", StateDir.dataKeyFile(stateDir));
         }
         KeyPair kp = Pki.newKeyPair();
         X509Certificate cert = Pki.issue(kp.getPublic(), rootCert, rootKey, local.nodeId(), NodeRole.MANAGER,
@@ -328,7 +379,10 @@ public class NodeCredentialsImpl implements NodeCredentials {
         apply(cur, issued, kp);
     }
 
-    /** Writes and swaps in a renewed certificate; on promotion first the root key and raft-join.properties. */
+    /**
+     * Writes and swaps in a renewed certificate; on promotion first the root key,
+     * the data key (unless a file is there) and raft-join.properties.
+     */
     private void apply(Identity cur, JoinClient.Issued issued, KeyPair kp) throws IOException {
         Path stateDir = local.stateDir();
         X509Certificate cert = Pki.readCertificate(issued.certificatePem());
@@ -337,6 +391,15 @@ public class NodeCredentialsImpl implements NodeCredentials {
             Path rootKey = StateDir.certificates(stateDir).resolve(StateDir.ROOT_KEY);
             if (cur.role() != NodeRole.MANAGER || !Files.exists(rootKey)) {
                 StateDir.writeRootKey(stateDir, issued.rootKeyPem());
+            }
+            if (issued.dataKey() != null) {
+                if (StateDir.writeDataKeyIfAbsent(stateDir, issued.dataKey())) {
+                    LOG.info("received the cluster's data key ({})", StateDir.dataKeyFile(stateDir));
+                }
+                java.util.Arrays.fill(issued.dataKey(), (byte) 0);
+            } else if (!Files.exists(StateDir.dataKeyFile(stateDir))) {
+                LOG.warn("the manager that issued this manager certificate sent no data key; this manager's store"
+                        + " will not start until it has one");
             }
             if (cur.role() != NodeRole.MANAGER) {
                 StateDir.writeRaftJoin(stateDir, issued.managers(), cur.nodeId());
@@ -355,7 +418,7 @@ public class NodeCredentialsImpl implements NodeCredentials {
 
     /**
      * Makes the service property say the role of the current certificate;
-     * after a demotion, then deletes the root key.
+     * after a demotion, then deletes the root key and the data key.
      */
     private void publishRole() throws IOException {
         synchronized (publishLock) {
@@ -367,6 +430,7 @@ public class NodeCredentialsImpl implements NodeCredentials {
             published = role;
             if (role == NodeRole.WORKER) {
                 Files.deleteIfExists(StateDir.certificates(local.stateDir()).resolve(StateDir.ROOT_KEY));
+                Files.deleteIfExists(StateDir.dataKeyFile(local.stateDir()));
             }
         }
     }

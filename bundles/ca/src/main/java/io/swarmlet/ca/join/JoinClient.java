@@ -46,7 +46,7 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * <li>a new key and CSR go with the token to {@code IssueNodeCertificate}, over
  * TLS that trusts only that root and only a manager certificate;</li>
  * <li>the answer is checked (certificate for our key, from that root; root key
- * for managers matches the root) and returned. Nothing is written anywhere:
+ * for managers matches the root, a manager also gets the cluster's data key) and returned. Nothing is written anywhere:
  * the caller writes the state dir ({@link JoinResult#writeTo}).</li>
  * </ol>
  * {@link #renew} asks for a new certificate with the current one (mutual TLS).
@@ -70,9 +70,13 @@ public final class JoinClient {
         }
     }
 
-    /** What a manager issued: a certificate, and for managers the root key. */
+    /**
+     * What a manager issued: a certificate, and for managers the root key and the
+     * cluster's data key (32 bytes; null when the manager sent none, which only an
+     * older manager does, and never for workers).
+     */
     public record Issued(String nodeId, String clusterId, NodeRole role, String certificatePem, String rootKeyPem,
-            List<StateDir.Manager> managers) {
+            List<StateDir.Manager> managers, byte[] dataKey) {
         @Override
         public String toString() {
             return "Issued[nodeId=" + nodeId + ", role=" + role + ", managers=" + managers + "]";
@@ -148,8 +152,12 @@ public final class JoinClient {
         IssueNodeCertificateResponse response = call(managerAddr, null, ClusterTrustManager.managers(root), timeout,
                 s -> s.issueNodeCertificate(request));
         Issued issued = check(managerAddr, response, key.getPublic(), root);
+        if (issued.role() == NodeRole.MANAGER && issued.dataKey() == null) {
+            throw new JoinException("the manager at " + managerAddr + " sent no data key for this new manager;"
+                    + " join through a manager of the same version");
+        }
         return new JoinResult(issued.nodeId(), issued.clusterId(), issued.role(), Pki.toPem(key.getPrivate()),
-                issued.certificatePem(), Pki.toPem(root), issued.rootKeyPem(), issued.managers());
+                issued.certificatePem(), Pki.toPem(root), issued.rootKeyPem(), issued.managers(), issued.dataKey());
     }
 
     /**
@@ -275,12 +283,20 @@ public final class JoinClient {
             }
             rootKey = r.getRootCaKey();
         }
+        byte[] dataKey = null;
+        if (r.getRole() == NodeRole.MANAGER && !r.getDataKey().isEmpty()) {
+            if (r.getDataKey().size() != StateDir.DATA_KEY_BYTES) {
+                throw new JoinException("the manager at " + addr + " sent a data key of " + r.getDataKey().size()
+                        + " bytes instead of " + StateDir.DATA_KEY_BYTES);
+            }
+            dataKey = r.getDataKey().toByteArray();
+        }
         List<StateDir.Manager> managers = new ArrayList<>();
         for (RemoteManager m : r.getManagersList()) {
             managers.add(new StateDir.Manager(m.getNodeId(), m.getRemoteAddr(), m.getRaftAddr()));
         }
         String clusterId = r.getClusterId().isEmpty() ? NodeCertificates.clusterId(cert) : r.getClusterId();
-        return new Issued(r.getNodeId(), clusterId, r.getRole(), r.getCertificate(), rootKey, managers);
+        return new Issued(r.getNodeId(), clusterId, r.getRole(), r.getCertificate(), rootKey, managers, dataKey);
     }
 
     private static Throwable find(Throwable t, Class<? extends Throwable> type) {

@@ -20,9 +20,10 @@ import java.util.Map;
  * @param rootCertificatePem the cluster's root CA certificate, PEM (its digest matched the token)
  * @param rootKeyPem the root CA key, PKCS#8 PEM, for managers; null for workers
  * @param managers the cluster's managers (remote API and Raft addresses)
+ * @param dataKey the cluster's data key (32 bytes), for managers; null for workers
  */
 public record JoinResult(String nodeId, String clusterId, NodeRole role, String keyPem, String certificatePem,
-        String rootCertificatePem, String rootKeyPem, List<StateDir.Manager> managers) {
+        String rootCertificatePem, String rootKeyPem, List<StateDir.Manager> managers, byte[] dataKey) {
 
     public JoinResult {
         managers = List.copyOf(managers);
@@ -34,7 +35,7 @@ public record JoinResult(String nodeId, String clusterId, NodeRole role, String 
 
     /**
      * Writes the joined node's state directory: {@code certificates/} (keys
-     * 0600), {@code managers}, for managers {@code raft-join.properties} (the
+     * 0600; for managers the data key file too, unless one is there), {@code managers}, for managers {@code raft-join.properties} (the
      * Raft group to join: every other manager with a Raft address), and
      * {@code node.properties} last (node.id, cluster.id, role), so a state dir
      * with a node.properties holds a complete join.
@@ -43,6 +44,9 @@ public record JoinResult(String nodeId, String clusterId, NodeRole role, String 
         StateDir.writeRootCertificate(stateDir, rootCertificatePem);
         if (manager()) {
             StateDir.writeRootKey(stateDir, rootKeyPem);
+            if (dataKey != null) {
+                StateDir.writeDataKeyIfAbsent(stateDir, dataKey);
+            }
         }
         StateDir.writeNodeCredentials(stateDir, keyPem, certificatePem);
         StateDir.writeManagers(stateDir, managers);

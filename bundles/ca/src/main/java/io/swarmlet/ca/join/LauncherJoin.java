@@ -17,8 +17,9 @@ import java.util.function.Function;
  * {@code worker.only} ("true": the worker-only distribution; a manager token is refused).
  * Out: {@code node.id}, {@code cluster.id}, {@code role} (manager|worker),
  * {@code key.pem}, {@code cert.pem}, {@code root.pem}, {@code root.key.pem}
- * (managers only), {@code managers} (the managers file's text:
- * "nodeId remoteAddr raftAddr" per line).
+ * (managers only), {@code data.key} (managers only: the cluster's data key,
+ * base64, for {@code certificates/swarm-dek}, 0600, 32 bytes once decoded),
+ * {@code managers} (the managers file's text: "nodeId remoteAddr raftAddr" per line).
  * A failed join throws an {@link IllegalStateException} whose message is the
  * {@link JoinException}'s one line (what went wrong, what to do).
  */
@@ -49,6 +50,9 @@ public final class LauncherJoin implements Function<Map<String, String>, Map<Str
         out.put("root.pem", r.rootCertificatePem());
         if (r.rootKeyPem() != null) {
             out.put("root.key.pem", r.rootKeyPem());
+        }
+        if (r.dataKey() != null) {
+            out.put("data.key", java.util.Base64.getEncoder().encodeToString(r.dataKey()));
         }
         out.put("managers", StateDir.managersFileContent(r.managers()));
         return out;

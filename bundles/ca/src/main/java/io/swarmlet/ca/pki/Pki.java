@@ -398,7 +398,16 @@ public final class Pki {
         write(file, content, true);
     }
 
+    /** Like {@link #writeKeyFile(Path, String)}, for binary keys (the data key). */
+    public static void writeKeyFile(Path file, byte[] content) throws IOException {
+        write(file, content, true);
+    }
+
     private static void write(Path file, String content, boolean secret) throws IOException {
+        write(file, content.getBytes(StandardCharsets.US_ASCII), secret);
+    }
+
+    private static void write(Path file, byte[] content, boolean secret) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         boolean posix = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
@@ -413,7 +422,7 @@ public final class Pki {
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
                  OutputStream out = java.nio.channels.Channels.newOutputStream(ch)) {
-                out.write(content.getBytes(StandardCharsets.US_ASCII));
+                out.write(content);
                 out.flush();
                 ch.force(true);
             }

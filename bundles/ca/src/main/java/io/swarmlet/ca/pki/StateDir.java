@@ -22,6 +22,8 @@ import java.util.TreeMap;
  * certificates/swarm-root-ca.key     root CA key (PKCS#8 PEM), managers only, 0600
  * certificates/swarm-node.crt        this node's certificate (PEM)
  * certificates/swarm-node.key        this node's key (PKCS#8 PEM), 0600
+ * certificates/swarm-dek             the cluster's data key, managers only, 0600: 32 bytes in clear, or
+ *                                    wrapped by the autolock unlock key (the secrets bundle's format)
  * managers                           "&lt;nodeId&gt; &lt;remoteAddr&gt; &lt;raftAddr&gt;" per line (or just an address)
  * raft-join.properties               peer.&lt;nodeId&gt;=&lt;raftAddr&gt;: the Raft group a new manager joins
  * </pre>
@@ -35,6 +37,10 @@ public final class StateDir {
     public static final String ROOT_KEY = "swarm-root-ca.key";
     public static final String NODE_CERT = "swarm-node.crt";
     public static final String NODE_KEY = "swarm-node.key";
+    /** The data key file ({@link io.swarmlet.api.security.Keyring#DATA_KEY_FILE}). */
+    public static final String DATA_KEY = io.swarmlet.api.security.Keyring.DATA_KEY_FILE;
+    /** Bytes of a data key in clear (a file of any other size holds a wrapped one). */
+    public static final int DATA_KEY_BYTES = 32;
     public static final String MANAGERS = "managers";
     public static final String RAFT_JOIN = "raft-join.properties";
 
@@ -58,6 +64,36 @@ public final class StateDir {
     /** Writes the root CA key (PEM), 0600. Managers only. */
     public static void writeRootKey(Path stateDir, String pem) throws IOException {
         Pki.writeKeyFile(certificates(stateDir).resolve(ROOT_KEY), pem);
+    }
+
+    public static Path dataKeyFile(Path stateDir) {
+        return certificates(stateDir).resolve(DATA_KEY);
+    }
+
+    /**
+     * Writes the cluster's data key in clear (0600, atomically) unless the file
+     * already exists: one that is there, perhaps wrapped by the autolock unlock
+     * key, is never overwritten.
+     *
+     * @return whether it was written
+     */
+    public static boolean writeDataKeyIfAbsent(Path stateDir, byte[] key) throws IOException {
+        if (key == null || key.length != DATA_KEY_BYTES) {
+            throw new IllegalArgumentException("a data key has " + DATA_KEY_BYTES + " bytes");
+        }
+        Path file = dataKeyFile(stateDir);
+        if (Files.exists(file)) {
+            return false;
+        }
+        Pki.writeKeyFile(file, key);
+        return true;
+    }
+
+    /** A new random data key (256 bits). */
+    public static byte[] newDataKey() {
+        byte[] key = new byte[DATA_KEY_BYTES];
+        new java.security.SecureRandom().nextBytes(key);
+        return key;
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.swarmlet.ca.internal;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -13,6 +14,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.swarmlet.api.grpc.NodeCAGrpc;
+import io.swarmlet.api.remote.IssueNodeCertificateRequest;
 import io.swarmlet.api.remote.RenewNodeCertificateRequest;
 import io.swarmlet.api.security.NodeCertificates;
 import io.swarmlet.api.store.Kind;
@@ -76,6 +78,9 @@ class NodeCAServiceTest {
         assertEquals(NodeRole.WORKER, r.role());
         assertEquals(cluster.clusterId, r.clusterId());
         assertNull(r.rootKeyPem(), "a worker never gets the root key");
+        assertNull(r.dataKey(), "nor the data key");
+        r.writeTo(tmp.resolve("joined-worker"));
+        assertFalse(Files.exists(StateDir.dataKeyFile(tmp.resolve("joined-worker"))));
         X509Certificate cert = Pki.readCertificate(r.certificatePem());
         assertEquals(r.nodeId(), NodeCertificates.nodeId(cert));
         assertEquals(NodeRole.WORKER, NodeCertificates.role(cert));
@@ -96,8 +101,10 @@ class NodeCAServiceTest {
     }
 
     @Test
-    void managerTokenJoinsAsManagerWithTheRootKey() throws Exception {
+    void managerTokenJoinsAsManagerWithTheRootKeyAndTheDataKey() throws Exception {
         JoinResult r = join(cluster.managerToken(), "mgmt-02");
+        assertArrayEquals(cluster.dataKey, r.dataKey());
+        assertFalse(r.toString().contains(java.util.Arrays.toString(r.dataKey())));
 
         assertEquals(NodeRole.MANAGER, r.role());
         X509Certificate cert = Pki.readCertificate(r.certificatePem());
@@ -112,6 +119,8 @@ class NodeCAServiceTest {
         Path certs = StateDir.certificates(state);
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(certs.resolve(StateDir.NODE_KEY))));
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(certs.resolve(StateDir.ROOT_KEY))));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(StateDir.dataKeyFile(state))));
+        assertArrayEquals(cluster.dataKey, Files.readAllBytes(StateDir.dataKeyFile(state)));
         assertEquals(r.certificatePem(), Pki.read(certs.resolve(StateDir.NODE_CERT)));
         assertEquals(r.rootCertificatePem(), Pki.read(certs.resolve(StateDir.ROOT_CERT)));
         Properties raftJoin = new Properties();
@@ -125,6 +134,33 @@ class NodeCAServiceTest {
         assertEquals(cluster.clusterId, node.getProperty("cluster.id"));
         assertEquals("manager", node.getProperty("role"));
         assertTrue(Files.readString(state.resolve(StateDir.MANAGERS)).contains(cluster.managerId + " " + cluster.addr));
+    }
+
+    @Test
+    void aDataKeyFileAlreadyThereIsNotOverwritten() throws Exception {
+        JoinResult r = join(cluster.managerToken(), "mgmt-04");
+        Path state = tmp.resolve("joined-again");
+        byte[] wrapped = new byte[76]; // e.g. wrapped by the autolock unlock key
+        Pki.writeKeyFile(StateDir.dataKeyFile(state), wrapped);
+        r.writeTo(state);
+        assertArrayEquals(wrapped, Files.readAllBytes(StateDir.dataKeyFile(state)));
+    }
+
+    @Test
+    void aManagerWithoutItsDataKeyMakesNoManagers() throws Exception {
+        // locked (autolock) or its secrets bundle is not running: no DataKey service
+        NodeCAService locked = new NodeCAService(cluster.store, cluster.ca, cluster.managerNode);
+        int before = cluster.nodeCount();
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> locked.issue(
+                IssueNodeCertificateRequest.newBuilder().setToken(cluster.managerToken()).setHostname("m")
+                        .setCsr(ByteString.copyFrom(Pki.csr(Pki.newKeyPair(), "m"))).build()));
+        assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode());
+        assertEquals("this manager is locked; unlock it (swarmlet swarm unlock) or join through another manager",
+                e.getStatus().getDescription());
+        assertEquals(before, cluster.nodeCount(), "nothing recorded");
+        // a worker still joins through it, and gets no key
+        assertTrue(locked.issue(IssueNodeCertificateRequest.newBuilder().setToken(cluster.workerToken()).setHostname("w")
+                .setCsr(ByteString.copyFrom(Pki.csr(Pki.newKeyPair(), "w"))).build()).getDataKey().isEmpty());
     }
 
     @Test
@@ -269,6 +305,7 @@ class NodeCAServiceTest {
         JoinClient.Issued same = JoinClient.renew(cluster.addr, keys, root, Pki.csr(k1, w.nodeId()), k1.getPublic(), TestCluster.TIMEOUT);
         assertEquals(NodeRole.WORKER, same.role());
         assertNull(same.rootKeyPem());
+        assertNull(same.dataKey());
         assertEquals(k1.getPublic(), Pki.readCertificate(same.certificatePem()).getPublicKey());
 
         // promoted in the store: the renewal makes it a manager, with the root key
@@ -278,6 +315,7 @@ class NodeCAServiceTest {
         assertEquals(NodeRole.MANAGER, promoted.role());
         assertEquals(NodeRole.MANAGER, NodeCertificates.role(Pki.readCertificate(promoted.certificatePem())));
         assertTrue(Pki.matches(Pki.readPrivateKey(promoted.rootKeyPem()), root));
+        assertArrayEquals(cluster.dataKey, promoted.dataKey());
         assertTrue(promoted.managers().stream().anyMatch(m -> m.nodeId().equals(cluster.managerId)));
 
         // removed from the cluster: no more certificates, whatever it holds
@@ -325,6 +363,7 @@ class NodeCAServiceTest {
         assertEquals(out.get("node.id"), NodeCertificates.nodeId(cert));
         assertTrue(Pki.matches(Pki.readPrivateKey(out.get("key.pem")), cert));
         assertTrue(Pki.matches(Pki.readPrivateKey(out.get("root.key.pem")), Pki.readCertificate(out.get("root.pem"))));
+        assertArrayEquals(cluster.dataKey, java.util.Base64.getDecoder().decode(out.get("data.key")));
         assertTrue(out.get("managers").contains(cluster.managerId + " " + cluster.addr + " " + cluster.raftAddr + "\n"),
                 out.get("managers"));
 

@@ -1,5 +1,6 @@
 package io.swarmlet.ca.internal;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -47,6 +48,8 @@ class NodeCredentialsImplTest {
             Path dir = StateDir.certificates(node.stateDir());
             assertEquals("rw-------", perms(dir.resolve(StateDir.ROOT_KEY)));
             assertEquals("rw-------", perms(dir.resolve(StateDir.NODE_KEY)));
+            assertEquals("rw-------", perms(StateDir.dataKeyFile(node.stateDir())));
+            assertEquals(32, Files.size(StateDir.dataKeyFile(node.stateDir())));
             assertTrue(Files.exists(dir.resolve(StateDir.ROOT_CERT)));
             assertEquals(NodeRole.MANAGER, creds.role());
             assertEquals(node.nodeId(), creds.nodeId());
@@ -70,6 +73,39 @@ class NodeCredentialsImplTest {
         } finally {
             again.stop();
         }
+        byte[] key = Files.readAllBytes(StateDir.dataKeyFile(node.stateDir()));
+
+        // a state dir of an older build has no data key: a manager gets a new one
+        Files.delete(StateDir.dataKeyFile(node.stateDir()));
+        NodeCredentialsImpl legacy = new NodeCredentialsImpl(node, settings, r -> {});
+        legacy.start();
+        try {
+            assertEquals(32, Files.size(StateDir.dataKeyFile(node.stateDir())));
+            assertFalse(java.util.Arrays.equals(key, Files.readAllBytes(StateDir.dataKeyFile(node.stateDir()))));
+        } finally {
+            legacy.stop();
+        }
+    }
+
+    @Test
+    void aJoinedManagerWithoutItsDataKeyFetchesItBeforeItStarts() throws Exception {
+        try (TestCluster cluster = new TestCluster(tmp.resolve("cluster"))) {
+            JoinResult joined = JoinClient.join(cluster.addr, cluster.managerToken(), "mgmt-02", "127.0.0.1:7000",
+                    TestCluster.TIMEOUT);
+            TestCluster.TestNode node = new TestCluster.TestNode(joined.nodeId(), joined.clusterId(), tmp.resolve("m"),
+                    "127.0.0.1:7000");
+            joined.writeTo(node.stateDir());
+            // a launcher that wrote everything but the data key
+            Files.delete(StateDir.dataKeyFile(node.stateDir()));
+            NodeCredentialsImpl creds = new NodeCredentialsImpl(node, TestCluster.settings(), r -> {});
+            creds.start();
+            try {
+                assertEquals(NodeRole.MANAGER, creds.role());
+                assertArrayEquals(cluster.dataKey, Files.readAllBytes(StateDir.dataKeyFile(node.stateDir())));
+            } finally {
+                creds.stop();
+            }
+        }
     }
 
     @Test
@@ -84,7 +120,7 @@ class NodeCredentialsImplTest {
     }
 
     /** What the role listener saw, and what was on disk at that moment. */
-    private record Change(NodeRole role, boolean rootKeyOnDisk, boolean raftJoinOnDisk) {}
+    private record Change(NodeRole role, boolean rootKeyOnDisk, boolean raftJoinOnDisk, boolean dataKeyOnDisk) {}
 
     @Test
     void promotionAndDemotionGoThroughRenewal() throws Exception {
@@ -96,13 +132,15 @@ class NodeCredentialsImplTest {
             joined.writeTo(node.stateDir());
             Path rootKey = StateDir.certificates(node.stateDir()).resolve(StateDir.ROOT_KEY);
             Path raftJoin = node.stateDir().resolve(StateDir.RAFT_JOIN);
+            Path dataKey = StateDir.dataKeyFile(node.stateDir());
             List<Change> changes = new ArrayList<>();
             NodeCredentialsImpl creds = new NodeCredentialsImpl(node, TestCluster.settings(),
-                    role -> changes.add(new Change(role, Files.exists(rootKey), Files.exists(raftJoin))));
+                    role -> changes.add(new Change(role, Files.exists(rootKey), Files.exists(raftJoin), Files.exists(dataKey))));
             creds.start();
             try {
                 assertEquals(NodeRole.WORKER, creds.role());
                 assertFalse(Files.exists(rootKey));
+                assertFalse(Files.exists(dataKey));
 
                 // same role: a new certificate and key, nobody told of a change
                 X509Certificate first = creds.certificate();
@@ -116,8 +154,10 @@ class NodeCredentialsImplTest {
                 cluster.setRole(node.nodeId(), NodeRole.MANAGER);
                 creds.renew();
                 assertEquals(NodeRole.MANAGER, creds.role());
-                assertEquals(List.of(new Change(NodeRole.MANAGER, true, true)), changes);
+                assertEquals(List.of(new Change(NodeRole.MANAGER, true, true, true)), changes);
                 assertEquals("rw-------", perms(rootKey));
+                assertEquals("rw-------", perms(dataKey));
+                assertArrayEquals(cluster.dataKey, Files.readAllBytes(dataKey));
                 Properties peers = new Properties();
                 try (var in = Files.newInputStream(raftJoin)) {
                     peers.load(in);
@@ -132,8 +172,9 @@ class NodeCredentialsImplTest {
                 cluster.setRole(node.nodeId(), NodeRole.WORKER);
                 creds.renew();
                 assertEquals(NodeRole.WORKER, creds.role());
-                assertEquals(new Change(NodeRole.WORKER, true, true), changes.get(1));
+                assertEquals(new Change(NodeRole.WORKER, true, true, true), changes.get(1));
                 assertFalse(Files.exists(rootKey));
+                assertFalse(Files.exists(dataKey), "a worker keeps no data key");
                 assertEquals("worker", StateDir.readNodeProperties(node.stateDir()).getProperty("role"));
             } finally {
                 creds.stop();

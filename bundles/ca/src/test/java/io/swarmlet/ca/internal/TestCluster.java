@@ -1,6 +1,7 @@
 package io.swarmlet.ca.internal;
 
 import io.swarmlet.api.node.LocalNode;
+import io.swarmlet.api.security.DataKey;
 import io.swarmlet.api.store.Kind;
 import io.swarmlet.api.store.Store;
 import io.swarmlet.api.types.Annotations;
@@ -22,6 +23,7 @@ import io.swarmlet.store.internal.SingleNodeStore;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,6 +50,8 @@ final class TestCluster implements AutoCloseable {
     final SingleNodeStore single;
     final Store store;
     final NodeCAService service;
+    /** The cluster's data key, as the bootstrap wrote it. */
+    final byte[] dataKey;
     final Transports.Listener server;
     final List<NodeRole> roleChanges = new ArrayList<>();
 
@@ -95,9 +99,17 @@ final class TestCluster implements AutoCloseable {
                     .setManagerStatus(ManagerStatus.newBuilder().setRaftId(managerId).setAddr(raftAddr).setLeader(true))
                     .build());
         });
-        service = new NodeCAService(store, ca, managerNode);
+        dataKey = Files.readAllBytes(StateDir.dataKeyFile(managerNode.stateDir()));
+        service = new NodeCAService(store, ca, managerNode, new FixedDataKey(dataKey));
         server = Transports.serveTls(addr, "test-ca", List.of(service.bindService()),
                 credentials.keyManager(), credentials.trustManager());
+    }
+
+    /** The DataKey service of an unlocked manager, as far as the CA uses it. */
+    record FixedDataKey(byte[] key) implements DataKey {
+        @Override public byte[] seal(byte[] plain, byte[] associatedData) { throw new UnsupportedOperationException(); }
+        @Override public byte[] open(byte[] sealed, byte[] associatedData) { throw new UnsupportedOperationException(); }
+        @Override public byte[] export() { return key.clone(); }
     }
 
     static NodeCredentialsImpl.Settings settings() {

@@ -39,7 +39,7 @@ import org.osgi.service.component.annotations.Component;
  * refreshed; if it then cannot resolve or start, the jar that ran before (the
  * last one updated through here, else the one it was installed from) is put
  * back. Changes that would cut the very call asking for them (this bundle, the
- * control API, gRPC, the api bundle) run in the background after the answer.
+ * control API, gRPC, the api bundle, the store and what it needs) run in the background after the answer.
  */
 @Component(service = Modules.class, immediate = true)
 public final class ModulesImpl implements Modules {
@@ -51,10 +51,11 @@ public final class ModulesImpl implements Modules {
 
     /**
      * Bundles whose change would cut the control call asking for it: the control
-     * API needs the store, and the store needs the node's credentials (ca).
+     * API needs the store, and the store needs the node's credentials (ca) and
+     * the data key (secrets).
      */
     private static final Set<String> SELF = Set.of("io.swarmlet.node", "io.swarmlet.controlapi", "io.swarmlet.grpc",
-            "io.swarmlet.api", "io.swarmlet.store", "io.swarmlet.ca");
+            "io.swarmlet.api", "io.swarmlet.store", "io.swarmlet.ca", "io.swarmlet.secrets");
 
     private static final String[] STATES = {"UNINSTALLED", "INSTALLED", "RESOLVED", "STARTING", "STOPPING", "ACTIVE"};
 

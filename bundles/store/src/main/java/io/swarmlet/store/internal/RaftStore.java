@@ -2,6 +2,7 @@ package io.swarmlet.store.internal;
 
 import io.swarmlet.api.node.DaemonState;
 import io.swarmlet.api.node.LocalNode;
+import io.swarmlet.api.security.DataKey;
 import io.swarmlet.api.security.NodeCredentials;
 import io.swarmlet.api.store.LeadershipListener;
 import io.swarmlet.api.store.RaftMembership;
@@ -43,6 +44,11 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * locked, corrupt log or snapshot, storage of another cluster) it logs why and
  * registers a {@link DaemonState} with {@code STATE=failed} and a one-line
  * {@code MESSAGE}; nothing on disk is repaired or formatted.
+ *
+ * <p>It also needs the {@link DataKey} (the secrets bundle registers it while
+ * this manager is unlocked), so a manager locked by autolock starts no Raft
+ * member until it is unlocked; when the DataKey goes (demotion, the secrets
+ * bundle stopped) the store stops as it does when the credentials go.
  *
  * <p>{@link LeadershipListener}s registered by leader-only components are told
  * of every leadership change, and of the current state when they register.
@@ -127,6 +133,15 @@ public final class RaftStore {
      */
     @Reference(target = "(" + NodeCredentials.ROLE + "=manager)")
     private NodeCredentials credentials;
+
+    /**
+     * The cluster's data key, registered by the secrets bundle only while this
+     * manager is unlocked: a locked manager (autolock, restarted) runs no Raft
+     * member and casts no vote until {@code swarm unlock}. The store itself
+     * seals nothing with it.
+     */
+    @Reference
+    private DataKey dataKey;
 
     private volatile BundleContext context;
 
