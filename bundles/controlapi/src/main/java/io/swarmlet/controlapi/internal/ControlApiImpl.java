@@ -4,6 +4,8 @@ import io.swarmlet.api.control.PluginJars;
 import io.swarmlet.api.control.ControlApi;
 import io.swarmlet.api.control.ControlException;
 import io.swarmlet.api.node.LocalNode;
+import io.swarmlet.api.security.DataKey;
+import io.swarmlet.api.security.SecretVault;
 import io.swarmlet.api.store.Kind;
 import io.swarmlet.api.store.ReadTx;
 import io.swarmlet.api.store.Store;
@@ -49,9 +51,29 @@ public class ControlApiImpl implements ControlApi {
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile Plugins plugins;
 
+    /** Seals secret values (the secrets bundle's, present while this manager holds the data key). */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile SecretVault vault;
+
+    /** The cluster's data key, which seals the autolock unlock key in the cluster object. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile DataKey dataKey;
+
+    private final Payloads payloads = new Payloads(() -> store, () -> vault);
+    private final AutoLock autoLock = new AutoLock(() -> dataKey);
+
     private String version = "dev";
 
     public ControlApiImpl() {}
+
+    /** For tests outside OSGi, with secrets and autolock. */
+    ControlApiImpl(Store store, LocalNode local, SecretVault vault, DataKey dataKey) {
+        this(store, local, null);
+        this.vault = vault;
+        this.dataKey = dataKey;
+    }
 
     /** For tests outside OSGi. */
     ControlApiImpl(Store store, LocalNode local) {
@@ -103,7 +125,7 @@ public class ControlApiImpl implements ControlApi {
         }
     }
 
-    private static <T extends com.google.protobuf.Message> Predicate<T> matches(Kind<T> kind, ListFilters f,
+    static <T extends com.google.protobuf.Message> Predicate<T> matches(Kind<T> kind, ListFilters f,
                                                                               Function<T, String> alias,
                                                                               Function<T, Map<String, String>> labels) {
         return o -> {
@@ -317,7 +339,7 @@ public class ControlApiImpl implements ControlApi {
                 .setCaCert(c.getRootCa().getCaCert())
                 .setCaCertHash(c.getRootCa().getCaCertHash())
                 .build();
-        Cluster.Builder b = c.toBuilder().setRootCa(ca);
+        Cluster.Builder b = c.toBuilder().setRootCa(ca).clearUnlockKeySealed();
         if (!c.hasRootCa()) {
             b.clearRootCa();
         }
@@ -338,6 +360,8 @@ public class ControlApiImpl implements ControlApi {
         }
         ServiceSpecs.checkStrategyName(spec.getMesh().getDefaultLbStrategy(), "--default-lb-strategy");
         ServiceSpecs.checkPlacementStrategy(spec.getOrchestration().getDefaultPlacementStrategy());
+        AutoLock.check(request);
+        byte[] unlockKey = autoLock.prepare(read(tx -> Resolver.resolve(tx, Kind.CLUSTER, request.getId(), null)), request);
         AtomicReference<String> id = new AtomicReference<>();
         write(tx -> {
             Cluster current = Resolver.resolve(tx, Kind.CLUSTER, request.getId(), null);
@@ -353,6 +377,7 @@ public class ControlApiImpl implements ControlApi {
             if (request.getRotateManagerToken()) {
                 b.getJoinTokensBuilder().setManager(TokenFormat.newToken(digest));
             }
+            AutoLock.apply(current, b, request, unlockKey);
             id.set(current.getId());
             tx.update(Kind.CLUSTER, b.build());
         });
@@ -392,7 +417,7 @@ public class ControlApiImpl implements ControlApi {
             }
             tx.create(Kind.SERVICE, Service.newBuilder()
                     .setId(id)
-                    .setSpec(spec)
+                    .setSpec(PayloadRefs.resolve(tx, spec))
                     .setSpecVersion(1)
                     .setEndpoint(PortAllocator.allocate(spec.getEndpoint(), Endpoint.getDefaultInstance(), others(tx, null)))
                     .build());
@@ -434,24 +459,34 @@ public class ControlApiImpl implements ControlApi {
                     throw ControlException.invalid("service mode change is not allowed (" + mode(cur.getSpec()) + " to " + mode(next) + ")");
                 }
             }
-            Endpoint endpoint = PortAllocator.allocate(next.getEndpoint(), cur.getEndpoint(), others(tx, cur.getId()));
-            Service.Builder b = cur.toBuilder()
-                    .setSpec(next)
-                    .setPreviousSpec(cur.getSpec())
-                    .setSpecVersion(cur.getSpecVersion() + 1)
-                    .setEndpoint(endpoint);
-            // new ports need new containers (their node ports are bound at creation), as SwarmKit's dirty check says
-            boolean portsChanged = !endpoint.getPortsList().equals(PortAllocator.allocated(cur));
-            if (!next.getTask().equals(cur.getSpec().getTask()) || portsChanged || request.getRollback()) {
-                b.setUpdateStatus(UpdateStatus.newBuilder()
-                        .setState(request.getRollback() ? UpdateStatus.UpdateState.ROLLBACK_STARTED : UpdateStatus.UpdateState.UPDATING)
-                        .setStartedAt(System.currentTimeMillis())
-                        .setMessage(request.getRollback() ? "manually requested rollback" : "update in progress"));
-            }
             id.set(cur.getId());
-            tx.update(Kind.SERVICE, b.build());
+            tx.update(Kind.SERVICE, updated(tx, cur, PayloadRefs.resolve(tx, next), request.getRollback()));
         });
         return UpdateServiceResponse.newBuilder().setService(this.<Service>read(tx -> tx.get(Kind.SERVICE, id.get()).orElseThrow())).build();
+    }
+
+    /**
+     * The service updated to {@code next} (already validated and resolved), as
+     * {@code service update} writes it and {@code secret rotate} / {@code config rotate}
+     * reuse it: the old spec kept as previous spec, ports allocated, and a rolling
+     * update (or rollback) started when the tasks must change.
+     */
+    static Service updated(ReadTx tx, Service cur, ServiceSpec next, boolean rollback) {
+        Endpoint endpoint = PortAllocator.allocate(next.getEndpoint(), cur.getEndpoint(), others(tx, cur.getId()));
+        Service.Builder b = cur.toBuilder()
+                .setSpec(next)
+                .setPreviousSpec(cur.getSpec())
+                .setSpecVersion(cur.getSpecVersion() + 1)
+                .setEndpoint(endpoint);
+        // new ports need new containers (their node ports are bound at creation), as SwarmKit's dirty check says
+        boolean portsChanged = !endpoint.getPortsList().equals(PortAllocator.allocated(cur));
+        if (!next.getTask().equals(cur.getSpec().getTask()) || portsChanged || rollback) {
+            b.setUpdateStatus(UpdateStatus.newBuilder()
+                    .setState(rollback ? UpdateStatus.UpdateState.ROLLBACK_STARTED : UpdateStatus.UpdateState.UPDATING)
+                    .setStartedAt(System.currentTimeMillis())
+                    .setMessage(rollback ? "manually requested rollback" : "update in progress"));
+        }
+        return b.build();
     }
 
     static String mode(ServiceSpec s) {
@@ -673,5 +708,26 @@ public class ControlApiImpl implements ControlApi {
         write(tx -> tx.delete(Kind.PLUGIN, p.getId()));
         String name = p.getSpec().getAnnotations().getName();
         return RemovePluginResponse.newBuilder().setMessage("plugin " + name + " removed; every node uninstalls it").build();
+    }
+
+    // ------------------------------------------------------------ secrets, configs, autolock (Payloads, AutoLock)
+
+    @Override public CreateSecretResponse createSecret(CreateSecretRequest request) { return payloads.createSecret(request); }
+    @Override public GetSecretResponse getSecret(GetSecretRequest request) { return payloads.getSecret(request); }
+    @Override public ListSecretsResponse listSecrets(ListSecretsRequest request) { return payloads.listSecrets(request); }
+    @Override public RemoveSecretResponse removeSecret(RemoveSecretRequest request) { return payloads.removeSecret(request); }
+    @Override public RotateSecretResponse rotateSecret(RotateSecretRequest request) { return payloads.rotateSecret(request); }
+    @Override public CreateConfigResponse createConfig(CreateConfigRequest request) { return payloads.createConfig(request); }
+    @Override public GetConfigResponse getConfig(GetConfigRequest request) { return payloads.getConfig(request); }
+    @Override public ListConfigsResponse listConfigs(ListConfigsRequest request) { return payloads.listConfigs(request); }
+    @Override public RemoveConfigResponse removeConfig(RemoveConfigRequest request) { return payloads.removeConfig(request); }
+    @Override public RotateConfigResponse rotateConfig(RotateConfigRequest request) { return payloads.rotateConfig(request); }
+
+    /** The cluster's unlock key ({@code swarm unlock-key}); empty while autolock is off. */
+    @Override
+    public GetUnlockKeyResponse getUnlockKey(GetUnlockKeyRequest request) {
+        Cluster c = read(tx -> tx.all(Kind.CLUSTER).stream().findFirst()
+                .orElseThrow(() -> ControlException.notFound("this manager's store has no cluster object yet; try again in a moment")));
+        return autoLock.unlockKey(c);
     }
 }

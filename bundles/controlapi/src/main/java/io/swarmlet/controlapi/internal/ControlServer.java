@@ -4,6 +4,7 @@ import io.swarmlet.api.control.ControlApi;
 import io.swarmlet.api.node.DaemonState;
 import io.swarmlet.api.node.LocalNode;
 import io.swarmlet.api.node.NodeMembership;
+import io.swarmlet.api.security.Keyring;
 import io.swarmlet.api.security.NodeCredentials;
 import io.swarmlet.grpc.ControlGrpcService;
 import io.swarmlet.grpc.Transports;
@@ -41,11 +42,19 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
  * {@code swarmlet node ls} at once. A worker is ready as soon as the socket is
  * served. The role comes from the node credentials' {@code swarmlet.role}
  * property, or {@link LocalNode#manager()} before the ca bundle runs.
+ *
+ * <p>A manager whose {@link Keyring} is locked (autolock, after a restart) has
+ * no store until it is unlocked: the socket then serves {@link LockedControlApi}
+ * (Version and UnlockSwarm), and the daemon counts as ready (with the message
+ * {@value #LOCKED}), since only a user with the key can take it further.
  */
 @Component(immediate = true)
 public class ControlServer {
 
     private static final Logger LOG = LogManager.getLogger(ControlServer.class);
+
+    /** {@link DaemonState#MESSAGE} of the ready state of a manager that starts locked. */
+    static final String LOCKED = "locked";
 
     @Reference
     private LocalNode local;
@@ -68,11 +77,14 @@ public class ControlServer {
     private volatile io.swarmlet.api.node.Console console;
 
     private volatile ControlApi api;
+    /** This manager's data key file and lock (the secrets bundle's, on managers). */
+    private volatile Keyring keyring;
     /** The role of the current node certificate ("manager", "worker"), null while there is none. */
     private volatile String certificateRole;
 
     private BundleContext context;
     private WorkerControlApi worker;
+    private LockedControlApi lockedApi;
     private Transports.Listener listener;
     private ServiceRegistration<?> state;
     private boolean waitingLogged;
@@ -107,10 +119,32 @@ public class ControlServer {
         certificateRole = null;
     }
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY, unbind = "unbindKeyring")
+    void bindKeyring(Keyring k) {
+        keyring = k;
+        announceReadyIfSo();
+    }
+
+    void unbindKeyring(Keyring k) {
+        if (keyring == k) {
+            keyring = null;
+        }
+    }
+
+    /** Whether this manager is locked (autolock) and waits for {@code swarmlet swarm unlock}. */
+    private boolean locked() {
+        Keyring k = keyring;
+        return k != null && !worker() && k.locked();
+    }
+
     /** What a call is served by right now. */
     ControlApi current() {
         ControlApi a = api;
-        return a != null ? a : worker;
+        if (a != null) {
+            return a;
+        }
+        return locked() ? lockedApi : worker;
     }
 
     @Activate
@@ -118,6 +152,7 @@ public class ControlServer {
         this.context = context;
         this.worker = new WorkerControlApi(local, context.getBundle().getVersion().toString(), () -> !worker(),
                 () -> plugins);
+        this.lockedApi = new LockedControlApi(local, context.getBundle().getVersion().toString(), () -> keyring);
         try {
             Transports.Listener l = Transports.serveUnix(local.controlSocket(), "swarmlet-control",
                     List.of(new ControlGrpcService(this::current, () -> membership, () -> modules,
@@ -156,7 +191,8 @@ public class ControlServer {
         if (listener == null || state != null || context == null) {
             return;
         }
-        if (api == null && !worker()) {
+        boolean locked = api == null && locked();
+        if (api == null && !worker() && !locked) {
             if (!waitingLogged) {
                 waitingLogged = true;
                 LOG.info("control socket served; waiting for this manager's store before reporting ready");
@@ -165,6 +201,12 @@ public class ControlServer {
         }
         Hashtable<String, Object> props = baseProperties();
         props.put(DaemonState.STATE, DaemonState.READY);
+        if (locked) {
+            // ready to be unlocked: the launcher must not wait for a store that needs the key first
+            props.put(DaemonState.MESSAGE, LOCKED);
+            LOG.warn("this manager is locked (autolock): it serves only version and unlock until"
+                    + " `swarmlet swarm unlock` is given the unlock key");
+        }
         state = context.registerService(DaemonState.class.getName(), new DaemonState() {}, props);
     }
 

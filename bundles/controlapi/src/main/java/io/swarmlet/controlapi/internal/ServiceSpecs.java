@@ -36,6 +36,11 @@ final class ServiceSpecs {
 
     private ServiceSpecs() {}
 
+    /** Whether {@code name} is a valid service name (secrets and configs are named alike). */
+    static boolean validName(String name) {
+        return NAME.matcher(name).matches();
+    }
+
     static String randomName() {
         ThreadLocalRandom r = ThreadLocalRandom.current();
         return LEFT[r.nextInt(LEFT.length)] + "_" + RIGHT[r.nextInt(RIGHT.length)];

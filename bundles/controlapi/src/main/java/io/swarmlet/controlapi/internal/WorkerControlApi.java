@@ -107,4 +107,15 @@ final class WorkerControlApi implements ControlApi {
     @Override public GetTaskResponse getTask(GetTaskRequest request) { throw refused(); }
     @Override public ListTasksResponse listTasks(ListTasksRequest request) { throw refused(); }
     @Override public void logs(LogsRequest request, Consumer<LogMessage> sink) { throw refused(); }
+    @Override public CreateSecretResponse createSecret(CreateSecretRequest request) { throw refused(); }
+    @Override public GetSecretResponse getSecret(GetSecretRequest request) { throw refused(); }
+    @Override public ListSecretsResponse listSecrets(ListSecretsRequest request) { throw refused(); }
+    @Override public RemoveSecretResponse removeSecret(RemoveSecretRequest request) { throw refused(); }
+    @Override public RotateSecretResponse rotateSecret(RotateSecretRequest request) { throw refused(); }
+    @Override public CreateConfigResponse createConfig(CreateConfigRequest request) { throw refused(); }
+    @Override public GetConfigResponse getConfig(GetConfigRequest request) { throw refused(); }
+    @Override public ListConfigsResponse listConfigs(ListConfigsRequest request) { throw refused(); }
+    @Override public RemoveConfigResponse removeConfig(RemoveConfigRequest request) { throw refused(); }
+    @Override public RotateConfigResponse rotateConfig(RotateConfigRequest request) { throw refused(); }
+    @Override public GetUnlockKeyResponse getUnlockKey(GetUnlockKeyRequest request) { throw refused(); }
 }

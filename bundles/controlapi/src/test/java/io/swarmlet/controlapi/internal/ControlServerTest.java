@@ -270,4 +270,89 @@ class ControlServerTest {
         s.bindApi(managerApi());
         assertEquals(1, registered.size(), "no ready after failed");
     }
+
+    /** A keyring locked until given {@code key}; a wrong key changes nothing. */
+    static final class TestKeyring implements io.swarmlet.api.security.Keyring {
+        private final String key;
+        volatile boolean locked = true;
+        int attempts;
+
+        TestKeyring(String key) {
+            this.key = key;
+        }
+
+        @Override public boolean locked() { return locked; }
+
+        @Override
+        public synchronized void unlock(String unlockKey) {
+            attempts++;
+            if (!locked) {
+                throw new IllegalStateException("not locked");
+            }
+            io.swarmlet.api.security.UnlockKeys.parse(unlockKey);
+            if (!key.equals(unlockKey.strip())) {
+                throw new IllegalArgumentException("invalid unlock key: it does not open this manager's data key");
+            }
+            locked = false;
+        }
+    }
+
+    @Test
+    void aLockedManagerIsReadyServesVersionAndUnlockOnlyAndTakesTheKey() throws Exception {
+        String key = io.swarmlet.api.security.UnlockKeys.format(io.swarmlet.api.security.UnlockKeys.generate());
+        String wrong = io.swarmlet.api.security.UnlockKeys.format(io.swarmlet.api.security.UnlockKeys.generate());
+        TestKeyring keyring = new TestKeyring(key);
+        ControlServer s = server(true);
+        s.bindKeyring(keyring);
+        s.activate(context());
+        Map<String, Object> ready = onlyRegistration();
+        assertEquals(DaemonState.READY, ready.get(DaemonState.STATE), "locked counts as ready: only the key moves it on");
+        assertEquals("locked", ready.get(DaemonState.MESSAGE));
+
+        RemoteControlApi c = client();
+        assertEquals("1.2.3", c.version(VersionRequest.getDefaultInstance()).getVersion());
+        assertRefused(ControlException.Code.FAILED_PRECONDITION, io.swarmlet.api.security.Keyring.LOCKED_MESSAGE,
+                () -> c.listNodes(ListNodesRequest.getDefaultInstance()));
+        assertRefused(ControlException.Code.FAILED_PRECONDITION, io.swarmlet.api.security.Keyring.LOCKED_MESSAGE,
+                () -> c.listSecrets(io.swarmlet.api.types.ListSecretsRequest.getDefaultInstance()));
+        ControlException bad = assertThrows(ControlException.class, () -> c.unlockSwarm(
+                io.swarmlet.api.types.UnlockSwarmRequest.newBuilder().setUnlockKey(wrong).build()));
+        assertEquals(ControlException.Code.INVALID_ARGUMENT, bad.code());
+        assertEquals("invalid unlock key: it does not open this manager's data key", bad.getMessage());
+        assertFalse(bad.getMessage().contains(wrong.substring(9)), "the key is not echoed");
+        assertRefused(ControlException.Code.INVALID_ARGUMENT, "invalid unlock key: it must start with SWMKEY-1-",
+                () -> c.unlockSwarm(io.swarmlet.api.types.UnlockSwarmRequest.newBuilder().setUnlockKey("nonsense").build()));
+        assertTrue(keyring.locked(), "a wrong key changes nothing");
+
+        c.unlockSwarm(io.swarmlet.api.types.UnlockSwarmRequest.newBuilder().setUnlockKey(key).build());
+        assertFalse(keyring.locked());
+        // unlocked, the store not up yet: "not ready yet"; then the manager API takes the socket
+        assertRefused(ControlException.Code.UNAVAILABLE, WorkerControlApi.STORE_STARTING,
+                () -> c.listNodes(ListNodesRequest.getDefaultInstance()));
+        s.bindApi(managerApi());
+        assertEquals("n1", c.listNodes(ListNodesRequest.getDefaultInstance()).getNodes(0).getId());
+        assertEquals(1, registered.size(), "ready is said once");
+    }
+
+    @Test
+    void theLockedApiRefusesEverythingButVersionAndUnlock() {
+        LockedControlApi locked = new LockedControlApi(new Local(socket, true), "1.2.3", () -> null);
+        assertEquals("1.2.3", locked.version(VersionRequest.getDefaultInstance()).getVersion());
+        assertRefused(ControlException.Code.FAILED_PRECONDITION, "swarm is not locked",
+                () -> locked.unlockSwarm(io.swarmlet.api.types.UnlockSwarmRequest.getDefaultInstance()));
+        assertRefused(ControlException.Code.FAILED_PRECONDITION, io.swarmlet.api.security.Keyring.LOCKED_MESSAGE,
+                () -> locked.getUnlockKey(io.swarmlet.api.types.GetUnlockKeyRequest.getDefaultInstance()));
+        assertRefused(ControlException.Code.FAILED_PRECONDITION, io.swarmlet.api.security.Keyring.LOCKED_MESSAGE,
+                () -> locked.createSecret(io.swarmlet.api.types.CreateSecretRequest.getDefaultInstance()));
+        assertRefused(ControlException.Code.FAILED_PRECONDITION, io.swarmlet.api.security.Keyring.LOCKED_MESSAGE,
+                () -> locked.listPlugins(io.swarmlet.api.types.ListPluginsRequest.getDefaultInstance()));
+    }
+
+    @Test
+    void aWorkerRefusesSecretCallsAsANonManager() throws Exception {
+        ControlServer s = server(false);
+        s.activate(context());
+        assertRefused(ControlException.Code.FAILED_PRECONDITION, WorkerControlApi.NOT_A_MANAGER,
+                () -> client().createSecret(io.swarmlet.api.types.CreateSecretRequest.getDefaultInstance()));
+    }
 }
