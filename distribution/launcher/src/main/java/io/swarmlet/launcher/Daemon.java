@@ -65,7 +65,11 @@ final class Daemon {
     /** What the main thread waits for. */
     private enum Kind { READY, FAILED, BUNDLE_ERROR, STOPPED, SIGNAL }
 
-    private record Event(Kind kind, String text) {
+    /** @param detail READY only: the state's message (a manager that starts locked says "locked") */
+    private record Event(Kind kind, String text, String detail) {
+        Event(Kind kind, String text) {
+            this(kind, text, null);
+        }
     }
 
     private final Settings settings;
@@ -229,7 +233,8 @@ final class Daemon {
         Object state = ref.getProperty(STATE);
         if (READY.equals(state)) {
             Object node = ref.getProperty(NODE_ID);
-            events.add(new Event(Kind.READY, node == null ? null : node.toString()));
+            Object msg = ref.getProperty(MESSAGE);
+            events.add(new Event(Kind.READY, node == null ? null : node.toString(), msg == null ? null : msg.toString()));
         } else if (FAILED.equals(state)) {
             Object msg = ref.getProperty(MESSAGE);
             events.add(new Event(Kind.FAILED, msg == null || msg.toString().isBlank()
@@ -259,7 +264,10 @@ final class Daemon {
                         ready = true;
                         String line = "swarmletd: ready ("
                                 + (ev.text() == null ? "" : "node " + ev.text() + ", ")
-                                + "control API at " + settings.controlSocket() + ")";
+                                + "control API at " + settings.controlSocket() + ")"
+                                + ("locked".equals(ev.detail())
+                                    ? "; this manager is locked (autolock): run `swarmlet swarm unlock` and give it the unlock key"
+                                    : "");
                         err.println(line);
                         err.flush();
                         log.info(line);
