@@ -1,7 +1,9 @@
 package io.swarmlet.cli;
 
+import io.swarmlet.api.types.ConfigReference;
 import io.swarmlet.api.types.Mount;
 import io.swarmlet.api.types.PortConfig;
+import io.swarmlet.api.types.SecretReference;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.nio.file.Path;
@@ -22,7 +24,9 @@ import picocli.CommandLine.TypeConversionException;
  * ({@code 1m30s}, {@code 500ms}), memory sizes ({@code 64M}, {@code 1g},
  * plain bytes), CPUs as decimals ({@code 0.5}), {@code --publish} in short
  * ({@code 8080:80/udp}) and long ({@code mode=host,target=80}) syntax,
- * {@code --mount} fields and shell words ({@code --entrypoint}).
+ * {@code --mount} fields, {@code --secret} and {@code --config} references
+ * ({@code db_pass}, {@code source=db_pass@2,target=/etc/db,mode=0400}) and
+ * shell words ({@code --entrypoint}).
  *
  * <p>Every parser throws {@link IllegalArgumentException} with a message that
  * says what is wrong and what would be right; the picocli converters nested
@@ -415,6 +419,131 @@ final class FlagValues {
         }
     }
 
+    // ------------------------------------------------------------ secrets and configs
+
+    /**
+     * One {@code --secret} or {@code --config} value, docker's syntax: {@code NAME}
+     * alone, or {@code source|src=NAME[@VERSION],target=PATH,uid=UID,gid=GID,mode=MODE}
+     * (mode as Go reads it: {@code 0400} octal, {@code 0o400}, {@code 0x100} or decimal).
+     * {@code NAME@VERSION} pins that version ({@code secret rotate} leaves it there).
+     * Unset: target empty (the server's default path), uid and gid "0", mode 0444.
+     */
+    record PayloadRef(String source, long version, String target, String uid, String gid, int mode) {
+
+        boolean pinned() {
+            return version > 0;
+        }
+
+        SecretReference secret() {
+            return SecretReference.newBuilder().setSecretName(source).setTarget(target).setUid(uid).setGid(gid)
+                    .setMode(mode).setVersion(version).setPinned(pinned()).build();
+        }
+
+        ConfigReference config() {
+            return ConfigReference.newBuilder().setConfigName(source).setTarget(target).setUid(uid).setGid(gid)
+                    .setMode(mode).setVersion(version).setPinned(pinned()).build();
+        }
+    }
+
+    /** docker's default file mode of a secret or config. */
+    static final int DEFAULT_PAYLOAD_MODE = 0444;
+
+    static PayloadRef payloadRef(String text, String kind) {
+        List<String> fields = csv(text.trim());
+        String source = null;
+        String target = "";
+        String uid = "0";
+        String gid = "0";
+        int mode = DEFAULT_PAYLOAD_MODE;
+        if (fields.size() == 1 && !fields.get(0).contains("=")) {
+            source = fields.get(0).trim();
+        } else {
+            for (String field : fields) {
+                int eq = field.indexOf('=');
+                if (eq <= 0) {
+                    throw new IllegalArgumentException("invalid field '" + field + "' must be a key=value pair");
+                }
+                String key = field.substring(0, eq).trim().toLowerCase(Locale.ROOT);
+                String val = field.substring(eq + 1).trim();
+                switch (key) {
+                    case "source": case "src": source = val; break;
+                    case "target": target = val; break;
+                    case "uid": uid = val; break;
+                    case "gid": gid = val; break;
+                    case "mode": mode = fileMode(val); break;
+                    default:
+                        throw new IllegalArgumentException("invalid field in " + kind + " request: " + key
+                                + " (use source, target, uid, gid, mode)");
+                }
+            }
+        }
+        if (source == null || source.isEmpty()) {
+            throw new IllegalArgumentException("source is required (use NAME or source=NAME,target=PATH)");
+        }
+        long version = 0;
+        int at = source.lastIndexOf('@');
+        if (at >= 0) {
+            String v = source.substring(at + 1);
+            try {
+                version = Long.parseLong(v);
+            } catch (NumberFormatException e) {
+                version = -1;
+            }
+            if (version < 1 || at == 0) {
+                throw new IllegalArgumentException("invalid " + kind + " version in '" + source
+                        + "' (use NAME@VERSION with a version of 1 or more)");
+            }
+            source = source.substring(0, at);
+        }
+        if (uid.isEmpty() || gid.isEmpty()) {
+            throw new IllegalArgumentException("invalid " + (uid.isEmpty() ? "uid" : "gid") + ": value is empty");
+        }
+        return new PayloadRef(source, version, target, uid, gid, mode);
+    }
+
+    /** A file mode the way Go's {@code strconv.ParseUint(s, 0, 32)} reads it, as docker does. */
+    static int fileMode(String text) {
+        String v = text.trim().toLowerCase(Locale.ROOT).replace("_", "");
+        long mode;
+        try {
+            if (v.startsWith("0x")) {
+                mode = Long.parseLong(v.substring(2), 16);
+            } else if (v.startsWith("0o")) {
+                mode = Long.parseLong(v.substring(2), 8);
+            } else if (v.startsWith("0b")) {
+                mode = Long.parseLong(v.substring(2), 2);
+            } else if (v.length() > 1 && v.startsWith("0")) {
+                mode = Long.parseLong(v.substring(1), 8);
+            } else {
+                mode = Long.parseLong(v);
+            }
+        } catch (NumberFormatException e) {
+            mode = -1;
+        }
+        if (mode < 0 || mode > 07777) {
+            throw new IllegalArgumentException("invalid mode specified: '" + text + "' (use an octal file mode such as 0400 or 0444)");
+        }
+        return (int) mode;
+    }
+
+    /** Where a secret reference puts the file: its target, or under /run/secrets/ (the default and relative targets). */
+    static String secretPath(SecretReference r) {
+        String t = r.getTarget();
+        if (t.isEmpty()) {
+            return "/run/secrets/" + r.getSecretName();
+        }
+        return t.startsWith("/") ? t : "/run/secrets/" + t;
+    }
+
+    /** Where a config reference puts the file: its target, or {@code /NAME} by default. */
+    static String configPath(ConfigReference r) {
+        String t = r.getTarget();
+        if (t.isEmpty()) {
+            return "/" + r.getConfigName();
+        }
+        return t.startsWith("/") ? t : "/" + t;
+    }
+
     // ------------------------------------------------------------ shell words
 
     /** {@code text} split into words the way a POSIX shell would (quotes and backslashes), for {@code --entrypoint} and {@code --args}. */
@@ -512,6 +641,22 @@ final class FlagValues {
         @Override
         public Float convert(String value) {
             return FlagValues.convert(FlagValues::ratio, value);
+        }
+    }
+
+    /** {@code --secret NAME} or {@code --secret source=NAME[@VERSION],target=PATH,uid=,gid=,mode=}. */
+    static final class SecretRef implements ITypeConverter<PayloadRef> {
+        @Override
+        public PayloadRef convert(String value) {
+            return FlagValues.convert(v -> payloadRef(v, "secret"), value);
+        }
+    }
+
+    /** {@code --config NAME} or {@code --config source=NAME[@VERSION],target=PATH,uid=,gid=,mode=}. */
+    static final class ConfigRef implements ITypeConverter<PayloadRef> {
+        @Override
+        public PayloadRef convert(String value) {
+            return FlagValues.convert(v -> payloadRef(v, "config"), value);
         }
     }
 

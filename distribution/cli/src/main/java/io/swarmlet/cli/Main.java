@@ -51,6 +51,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
         subcommands = {
                 NodeCommands.class,
                 ServiceCommands.class,
+                SecretCommands.class,
+                ConfigCommands.class,
                 ClusterCommands.class,
                 SwarmCommands.class,
                 ModuleCommands.class,
@@ -126,6 +128,16 @@ public final class Main implements Callable<Integer>, AutoCloseable {
     long convergeTimeoutMillis = CONVERGE_TIMEOUT_MILLIS;
     /** Where {@code -e KEY} (no value) looks the value up, as docker does: this process's environment. */
     UnaryOperator<String> environment = System::getenv;
+    /** What {@code secret create NAME -} and {@code swarm unlock} read: this process's standard input (a shell session's in Gogo). */
+    Supplier<InputStream> stdin = () -> System.in;
+    /**
+     * Reads a line from the terminal without echoing it, after a prompt (null when there
+     * is no terminal); used only when {@link #tty}. Tests replace it.
+     */
+    java.util.function.Function<String, char[]> readPassword = prompt -> {
+        java.io.Console console = System.console();
+        return console == null ? null : console.readPassword("%s", prompt);
+    };
 
     /** The command line client: the API is reached over gRPC at {@code --socket}. */
     public Main() {

@@ -22,14 +22,22 @@ import java.util.concurrent.ConcurrentHashMap;
  * plus the small value formats they use.
  *
  * <p>Secret values never reach the output: every JSON helper here first
- * clears the fields listed in {@link #SECRET_FIELDS} ({@code SecretSpec.data})
- * wherever they occur in the object, however deeply nested. Print objects
+ * clears the fields listed in {@link #SECRET_FIELDS} ({@code SecretSpec.data},
+ * {@code SecretVersion.sealed}, {@code Cluster.unlock_key_sealed}, ...) wherever they occur in the object, however deeply nested. Print objects
  * only through these helpers.
  */
 public final class Output {
 
-    /** Message type (full proto name) to the field that holds a secret value. */
-    static final Map<String, String> SECRET_FIELDS = Map.of("swarmlet.SecretSpec", "data");
+    /**
+     * Message type (full proto name) to the field that holds a secret value or
+     * what was made of one: a secret's value, its sealed versions, a delivered
+     * payload, the sealed unlock key of the cluster.
+     */
+    static final Map<String, String> SECRET_FIELDS = Map.of(
+            "swarmlet.SecretSpec", "data",
+            "swarmlet.SecretVersion", "sealed",
+            "swarmlet.PayloadValue", "data",
+            "swarmlet.Cluster", "unlock_key_sealed");
 
     /** Loaded on first use only: tables need neither JsonFormat nor gson. */
     private static final class Json {

@@ -1,10 +1,12 @@
 package io.swarmlet.cli;
 
+import io.swarmlet.api.types.ConfigReference;
 import io.swarmlet.api.types.ContainerSpec;
 import io.swarmlet.api.types.CreateServiceRequest;
 import io.swarmlet.api.types.Mount;
 import io.swarmlet.api.types.PlacementPreference;
 import io.swarmlet.api.types.PortConfig;
+import io.swarmlet.api.types.SecretReference;
 import io.swarmlet.api.types.Service;
 import io.swarmlet.api.types.ServiceSpec;
 import io.swarmlet.api.types.UpdateStatus;
@@ -53,6 +55,16 @@ final class ServiceCreateCommand extends CliCommand {
     @Option(names = "--mount", paramLabel = "mount", converter = FlagValues.MountSpec.class,
             description = "Attach a filesystem mount to the service: type=bind|volume|tmpfs,source=SRC,target=DST[,readonly].")
     List<Mount> mounts = new ArrayList<>();
+
+    @Option(names = "--secret", paramLabel = "secret", converter = FlagValues.SecretRef.class,
+            description = "Give the service a secret: NAME, or source=NAME[@VERSION],target=PATH,uid=UID,gid=GID,mode=0400"
+                    + " (default target /run/secrets/NAME, mode 0444; @VERSION pins a version).")
+    List<FlagValues.PayloadRef> secrets = new ArrayList<>();
+
+    @Option(names = "--config", paramLabel = "config", converter = FlagValues.ConfigRef.class,
+            description = "Give the service a config: NAME, or source=NAME[@VERSION],target=PATH,uid=UID,gid=GID,mode=0400"
+                    + " (default target /NAME, mode 0444; @VERSION pins a version).")
+    List<FlagValues.PayloadRef> configs = new ArrayList<>();
 
     @Option(names = "--constraint", paramLabel = "list", description = "Placement constraints (e.g. node.role==manager).")
     List<String> constraints = new ArrayList<>();
@@ -161,6 +173,13 @@ final class ServiceCreateCommand extends CliCommand {
                     .putAllLabels(FlagValues.labels(containerLabels, "container label"))
                     .addAllMounts(mounts);
             checkMountTargets(c.getMountsList());
+            for (FlagValues.PayloadRef r : secrets) {
+                c.addSecrets(r.secret());
+            }
+            for (FlagValues.PayloadRef r : configs) {
+                c.addConfigs(r.config());
+            }
+            checkPayloadTargets(c.getSecretsList(), c.getConfigsList());
             if (!constraints.isEmpty()) {
                 b.getTaskBuilder().getPlacementBuilder().addAllConstraints(constraints);
             }
@@ -199,6 +218,24 @@ final class ServiceCreateCommand extends CliCommand {
             throw new IllegalArgumentException("unsupported placement preference " + strategy + " (only spread is supported)");
         }
         return PlacementPreference.newBuilder().setSpread(value.substring(eq + 1)).build();
+    }
+
+    /** docker's rule: two secrets (or two configs) may not be the same file. */
+    static void checkPayloadTargets(List<SecretReference> secrets, List<ConfigReference> configs) {
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (SecretReference r : secrets) {
+            if (!seen.add(FlagValues.secretPath(r))) {
+                throw new IllegalArgumentException("duplicate secret target for " + r.getSecretName() + " not allowed ("
+                        + FlagValues.secretPath(r) + ")");
+            }
+        }
+        seen.clear();
+        for (ConfigReference r : configs) {
+            if (!seen.add(FlagValues.configPath(r))) {
+                throw new IllegalArgumentException("duplicate config target for " + r.getConfigName() + " not allowed ("
+                        + FlagValues.configPath(r) + ")");
+            }
+        }
     }
 
     static void checkMountTargets(List<Mount> mounts) {

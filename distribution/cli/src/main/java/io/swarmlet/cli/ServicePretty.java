@@ -1,5 +1,6 @@
 package io.swarmlet.cli;
 
+import io.swarmlet.api.types.ConfigReference;
 import io.swarmlet.api.types.ContainerSpec;
 import io.swarmlet.api.types.HealthConfig;
 import io.swarmlet.api.types.MeshPortStats;
@@ -8,6 +9,7 @@ import io.swarmlet.api.types.NetworkAttachmentConfig;
 import io.swarmlet.api.types.PlacementPreference;
 import io.swarmlet.api.types.PortConfig;
 import io.swarmlet.api.types.ResourceRequirements;
+import io.swarmlet.api.types.SecretReference;
 import io.swarmlet.api.types.Resources;
 import io.swarmlet.api.types.Service;
 import io.swarmlet.api.types.ServiceSpec;
@@ -127,6 +129,22 @@ final class ServicePretty {
                 l.add("  Type:\t\t" + m.getType().name().toLowerCase(Locale.ROOT));
             }
         }
+        if (c.getConfigsCount() > 0) {
+            l.add("Configs:");
+            for (ConfigReference r : c.getConfigsList()) {
+                l.add(" Target:\t" + FlagValues.configPath(r));
+                l.add("  Source:\t" + r.getConfigName());
+                payloadVersion(l, r.getVersion(), r.getPinned());
+            }
+        }
+        if (c.getSecretsCount() > 0) {
+            l.add("Secrets:");
+            for (SecretReference r : c.getSecretsList()) {
+                l.add(" Target:\t" + FlagValues.secretPath(r));
+                l.add("  Source:\t" + r.getSecretName());
+                payloadVersion(l, r.getVersion(), r.getPinned());
+            }
+        }
         resources(l, spec.getTask().getResources());
         List<NetworkAttachmentConfig> networks = spec.getTask().getNetworksCount() > 0
                 ? spec.getTask().getNetworksList() : spec.getNetworksList();
@@ -177,6 +195,13 @@ final class ServicePretty {
             out.append(stripTrailing(expandTabs(line))).append('\n');
         }
         return out.toString();
+    }
+
+    /** The version a secret or config reference gives the tasks (not docker's: secrets have no versions there). */
+    private static void payloadVersion(List<String> l, long version, boolean pinned) {
+        if (version > 0) {
+            l.add("  Version:\t" + version + (pinned ? " (pinned)" : ""));
+        }
     }
 
     private static void updateConfig(List<String> l, String title, String orderKey, UpdateConfig u) {

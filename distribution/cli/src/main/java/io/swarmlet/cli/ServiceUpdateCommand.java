@@ -1,11 +1,13 @@
 package io.swarmlet.cli;
 
+import io.swarmlet.api.types.ConfigReference;
 import io.swarmlet.api.types.ContainerSpec;
 import io.swarmlet.api.types.EndpointSpec;
 import io.swarmlet.api.types.Mount;
 import io.swarmlet.api.types.Placement;
 import io.swarmlet.api.types.PlacementPreference;
 import io.swarmlet.api.types.PortConfig;
+import io.swarmlet.api.types.SecretReference;
 import io.swarmlet.api.types.ServiceSpec;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -14,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.OptionSpec;
@@ -92,6 +95,22 @@ final class ServiceUpdateCommand extends CliCommand {
 
     @Option(names = "--mount-rm", paramLabel = "list", description = "Remove a mount by its target path.")
     List<String> mountRm = new ArrayList<>();
+
+    @Option(names = "--secret-add", paramLabel = "secret", converter = FlagValues.SecretRef.class,
+            description = "Add or update a secret on a service: NAME or source=NAME[@VERSION],target=PATH,uid=,gid=,mode="
+                    + " (replaces the one with the same target).")
+    List<FlagValues.PayloadRef> secretAdd = new ArrayList<>();
+
+    @Option(names = "--secret-rm", paramLabel = "list", description = "Remove a secret by its name, ID or target.")
+    List<String> secretRm = new ArrayList<>();
+
+    @Option(names = "--config-add", paramLabel = "config", converter = FlagValues.ConfigRef.class,
+            description = "Add or update a config on a service: NAME or source=NAME[@VERSION],target=PATH,uid=,gid=,mode="
+                    + " (replaces the one with the same target).")
+    List<FlagValues.PayloadRef> configAdd = new ArrayList<>();
+
+    @Option(names = "--config-rm", paramLabel = "list", description = "Remove a config by its name, ID or target.")
+    List<String> configRm = new ArrayList<>();
 
     @Parameters(paramLabel = "SERVICE", description = ServiceCommands.SERVICE_REF)
     String ref;
@@ -185,6 +204,18 @@ final class ServiceUpdateCommand extends CliCommand {
         c.clearEnv().addAllEnv(env);
         List<Mount> mounts = editMounts(c.getMountsList(), mountAdd, mountRm);
         c.clearMounts().addAllMounts(mounts);
+        if (!secretAdd.isEmpty() || !secretRm.isEmpty()) {
+            List<SecretReference> secrets = editRefs(c.getSecretsList(),
+                    secretAdd.stream().map(FlagValues.PayloadRef::secret).toList(), secretRm,
+                    SecretReference::getSecretName, SecretReference::getSecretId, SecretReference::getTarget, FlagValues::secretPath);
+            c.clearSecrets().addAllSecrets(secrets);
+        }
+        if (!configAdd.isEmpty() || !configRm.isEmpty()) {
+            List<ConfigReference> configs = editRefs(c.getConfigsList(),
+                    configAdd.stream().map(FlagValues.PayloadRef::config).toList(), configRm,
+                    ConfigReference::getConfigName, ConfigReference::getConfigId, ConfigReference::getTarget, FlagValues::configPath);
+            c.clearConfigs().addAllConfigs(configs);
+        }
 
         if (!constraintAdd.isEmpty() || !constraintRm.isEmpty()) {
             Placement.Builder p = b.getTaskBuilder().getPlacementBuilder();
@@ -259,6 +290,34 @@ final class ServiceUpdateCommand extends CliCommand {
             return current;
         }
         out.sort(Comparator.comparing(Mount::getSource).thenComparing(Mount::getTarget));
+        return out;
+    }
+
+    /**
+     * The secret (or config) edit: references named by a {@code -rm} value (its
+     * name, ID or target, as given or as the path it makes) go, then each added
+     * one replaces any reference to the same file, else it is appended. Two added
+     * references to one file are refused, as docker refuses them.
+     */
+    static <R> List<R> editRefs(List<R> current, List<R> add, List<String> remove, Function<R, String> name,
+                                Function<R, String> id, Function<R, String> target, Function<R, String> path) {
+        List<R> out = new ArrayList<>();
+        for (R r : current) {
+            boolean removed = remove.stream().anyMatch(x -> x.equals(name.apply(r)) || (!id.apply(r).isEmpty() && x.equals(id.apply(r)))
+                    || x.equals(target.apply(r)) || x.equals(path.apply(r)));
+            if (!removed) {
+                out.add(r);
+            }
+        }
+        Set<String> added = new HashSet<>();
+        for (R r : add) {
+            String p = path.apply(r);
+            if (!added.add(p)) {
+                throw new CliException("duplicate target " + p + " for " + name.apply(r) + " not allowed");
+            }
+            out.removeIf(x -> path.apply(x).equals(p));
+            out.add(r);
+        }
         return out;
     }
 

@@ -1,12 +1,16 @@
 package io.swarmlet.cli;
 
 import io.swarmlet.api.control.ControlApi;
+import io.swarmlet.api.control.ControlException;
 import io.swarmlet.api.types.Cluster;
+import io.swarmlet.api.types.GetUnlockKeyRequest;
 import io.swarmlet.api.types.ListNodesRequest;
 import io.swarmlet.api.types.Node;
+import io.swarmlet.api.types.UnlockSwarmRequest;
 import io.swarmlet.api.types.UpdateClusterRequest;
 import io.swarmlet.api.types.VersionRequest;
 import io.swarmlet.api.types.VersionResponse;
+import java.io.PrintWriter;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -18,7 +22,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "swarm",
         description = "Manage the swarm.",
         synopsisSubcommandLabel = "COMMAND",
-        subcommands = {SwarmCommands.JoinToken.class, SwarmCommands.Update.class, SwarmCommands.Leave.class})
+        subcommands = {SwarmCommands.JoinToken.class, SwarmCommands.Update.class, SwarmCommands.Unlock.class,
+                SwarmCommands.UnlockKey.class, SwarmCommands.Leave.class})
 public final class SwarmCommands extends CliCommand.Group {
 
     /** swarmletd's default remote API port, for when no manager address is known. */
@@ -144,10 +149,15 @@ public final class SwarmCommands extends CliCommand.Group {
                         + " e.g. \"binpack\" (\"\" = spread). A strategy no node provides falls back to spread.")
         String defaultPlacementStrategy;
 
+        @Option(names = "--autolock", arity = "0..1", fallbackValue = "true", paramLabel = "true|false",
+                description = "Change manager autolocking: with it on, a restarted manager stays locked until"
+                        + " 'swarmlet swarm unlock' is given the unlock key (printed when it is turned on).")
+        Boolean autolock;
+
         @Override
         public Integer call() {
             if (taskHistoryLimit == null && dispatcherHeartbeatMs == null && certExpiryMs == null && defaultLbStrategy == null
-                    && defaultPlacementStrategy == null) {
+                    && defaultPlacementStrategy == null && autolock == null) {
                 throw usage("nothing to update: give at least one flag (see swarmlet swarm update --help)");
             }
             ControlApi api = api();
@@ -169,10 +179,132 @@ public final class SwarmCommands extends CliCommand.Group {
             if (defaultPlacementStrategy != null) {
                 spec.getOrchestrationBuilder().setDefaultPlacementStrategy(defaultPlacementStrategy.trim());
             }
+            boolean wasAutolocked = cluster.getSpec().getEncryption().getAutoLockManagers();
+            if (autolock != null) {
+                spec.getEncryptionBuilder().setAutoLockManagers(autolock);
+            }
             api.updateCluster(UpdateClusterRequest.newBuilder().setId(cluster.getId())
                     .setVersion(cluster.getMeta().getVersion()).setSpec(spec).build());
             out().println("Swarm updated.");
+            if (autolock != null && autolock && !wasAutolocked) {
+                String key;
+                try {
+                    key = api.getUnlockKey(GetUnlockKeyRequest.getDefaultInstance()).getUnlockKey();
+                } catch (ControlException e) {
+                    throw new CliException("could not fetch unlock key: " + e.getMessage());
+                }
+                printUnlockCommand(out(), key);
+            }
             return Main.EXIT_OK;
+        }
+    }
+
+    /** docker's words around an unlock key (nothing when there is none). */
+    static void printUnlockCommand(PrintWriter out, String key) {
+        if (key.isEmpty()) {
+            return;
+        }
+        out.print("To unlock a swarm manager after it restarts, run the `swarmlet swarm unlock`\n"
+                + "command and provide the following key:\n\n    " + key + "\n\n"
+                + "Remember to store this key in a password manager, since without it you\n"
+                + "will not be able to restart the manager.\n");
+    }
+
+    @Command(name = "unlock-key", description = "Manage the unlock key of an autolocked swarm: print it, or replace it with --rotate.")
+    static final class UnlockKey extends CliCommand {
+        @Option(names = {"-q", "--quiet"}, description = "Only display the key.")
+        boolean quiet;
+
+        @Option(names = "--rotate", description = "Rotate the unlock key first (the old one stops working once every manager has the new one).")
+        boolean rotate;
+
+        @Override
+        public Integer call() {
+            ControlApi api = api();
+            if (rotate) {
+                VersionResponse v = api.version(VersionRequest.getDefaultInstance());
+                Cluster cluster = ClusterCommands.get(api, v.getClusterId().isEmpty() ? "default" : v.getClusterId());
+                if (!cluster.getSpec().getEncryption().getAutoLockManagers()) {
+                    throw new CliException("cannot rotate because autolock is not turned on");
+                }
+                api.updateCluster(UpdateClusterRequest.newBuilder()
+                        .setId(cluster.getId())
+                        .setVersion(cluster.getMeta().getVersion())
+                        .setSpec(cluster.getSpec())
+                        .setRotateUnlockKey(true)
+                        .build());
+                if (!quiet) {
+                    out().println("Successfully rotated manager unlock key.");
+                    out().println();
+                }
+            }
+            String key;
+            try {
+                key = api.getUnlockKey(GetUnlockKeyRequest.getDefaultInstance()).getUnlockKey();
+            } catch (ControlException e) {
+                if (e.code() == ControlException.Code.UNAVAILABLE) {
+                    throw e;
+                }
+                throw new CliException("could not fetch unlock key: " + e.getMessage());
+            }
+            if (key.isEmpty()) {
+                throw new CliException("no unlock key is set");
+            }
+            if (quiet) {
+                out().println(key);
+            } else {
+                printUnlockCommand(out(), key);
+            }
+            return Main.EXIT_OK;
+        }
+    }
+
+    @Command(name = "unlock", description = {"Unlock a locked manager with the swarm's unlock key.",
+            "At a terminal it asks for the key (without echo); else it reads the first line of standard input",
+            "(swarmlet swarm unlock < key-file)."})
+    static final class Unlock extends CliCommand {
+        /** Longer than any key; what follows the first line is not read. */
+        static final int MAX_KEY_CHARS = 4096;
+
+        @Override
+        public Integer call() {
+            Main root = root();
+            char[] typed = root.tty ? root.readPassword.apply("Enter unlock key: ") : null;
+            String key = (typed != null ? new String(typed) : firstLine(root.stdin.get())).strip();
+            if (typed != null) {
+                java.util.Arrays.fill(typed, ' ');
+            }
+            if (key.isEmpty()) {
+                throw new CliException("no unlock key given: type it when asked, or pipe it in"
+                        + " (swarmlet swarm unlock < key-file)");
+            }
+            try {
+                api().unlockSwarm(UnlockSwarmRequest.newBuilder().setUnlockKey(key).build());
+            } catch (ControlException e) {
+                // the server never repeats the key; make sure of it
+                if (e.getMessage() != null && e.getMessage().contains(key)) {
+                    throw new ControlException(e.code(), e.getMessage().replace(key, "<key>"));
+                }
+                throw e;
+            }
+            return Main.EXIT_OK;
+        }
+
+        /**
+         * The first line of {@code in} (docker reads the key up to a newline), read byte by
+         * byte so that nothing after it is taken from a shell session's input.
+         */
+        static String firstLine(java.io.InputStream in) {
+            java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+            try {
+                int b;
+                while ((b = in.read()) >= 0 && b != '\n' && line.size() < MAX_KEY_CHARS) {
+                    line.write(b);
+                }
+            } catch (java.io.IOException e) {
+                throw new CliException("cannot read the unlock key from standard input: " + e.getMessage());
+            }
+            return line.toString(java.nio.charset.StandardCharsets.UTF_8);
         }
     }
 

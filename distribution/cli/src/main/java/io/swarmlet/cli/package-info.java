@@ -3,7 +3,9 @@
  * the picocli root command, with one class per verb group
  * ({@link io.swarmlet.cli.NodeCommands}, {@link io.swarmlet.cli.ServiceCommands},
  * {@link io.swarmlet.cli.ClusterCommands}, {@link io.swarmlet.cli.SwarmCommands},
- * {@code VersionCommand}); service create, update and logs have classes of
+ * {@link io.swarmlet.cli.SecretCommands}, {@link io.swarmlet.cli.ConfigCommands},
+ * {@code VersionCommand}); the secret and config verbs share their code in
+ * {@code PayloadCommands}; service create, update and logs have classes of
  * their own, their shared flags are the {@code ServiceFlags} mixin and their
  * value syntaxes (durations, sizes, ports, mounts) are parsed in
  * {@code FlagValues}, so that a bad value is a usage error before anything

@@ -745,6 +745,38 @@ class CliEndToEndTest {
     }
 
     @Test
+    void secretsTravelOverTheSocketAndComeBackWithoutValues() throws IOException {
+        Path value = Files.writeString(dir.resolve("db_pass.txt"), "hunter2-over-grpc");
+        try {
+            Result created = run("secret", "create", "--label", "env=prod", "db_pass", value.toString());
+            assertOk(created);
+            String id = created.out().strip();
+            assertEquals("hunter2-over-grpc", fake.secretCreates.get(0).getSpec().getData().toStringUtf8());
+            assertEquals(id + "\n", run("secret", "ls", "-q").out());
+            Result inspect = run("secret", "inspect", "db_pass");
+            assertOk(inspect);
+            JsonObject s = JsonParser.parseString(inspect.out()).getAsJsonArray().get(0).getAsJsonObject();
+            assertEquals(1, s.getAsJsonArray("versions").size());
+            assertEquals("", s.getAsJsonArray("versions").get(0).getAsJsonObject().get("sealed").getAsString());
+            for (Result r : List.of(created, inspect, run("secret", "inspect", "--pretty", "db_pass"))) {
+                assertTrue(!r.out().contains("hunter2") && !r.out().contains("SEALED"), r.out());
+            }
+            Result rm = run("secret", "rm", "db_pass", "nope");
+            assertEquals("db_pass\n", rm.out());
+            assertEquals("Error: secret nope not found\n", rm.err());
+
+            run("swarm", "update", "--autolock=true");
+            assertEquals(fake.unlockKey + "\n", run("swarm", "unlock-key", "-q").out());
+            Result rotated = run("swarm", "unlock-key", "--rotate", "-q");
+            assertOk(rotated);
+            assertEquals(fake.unlockKey + "\n", rotated.out());
+            assertTrue(fake.clusterUpdates.get(1).getRotateUnlockKey());
+        } finally {
+            Files.delete(value);
+        }
+    }
+
+    @Test
     void socketWithoutDaemonSaysSo() throws IOException {
         Path stale = Files.createFile(dir.resolve("stale.sock"));
         try {

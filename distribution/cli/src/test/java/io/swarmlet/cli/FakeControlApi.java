@@ -195,6 +195,17 @@ final class FakeControlApi implements ControlApi {
         if (request.getRotateManagerToken()) {
             t.setManager("SWMTKN-1-rotated-manager");
         }
+        boolean autolock = request.getSpec().getEncryption().getAutoLockManagers();
+        if (request.getRotateUnlockKey()) {
+            if (!autolock) {
+                throw new ControlException(ControlException.Code.FAILED_PRECONDITION, "autolock is not turned on");
+            }
+            unlockKey = "SWMKEY-1-rotatedrotatedrotatedrotatedrotated0";
+        } else if (autolock && unlockKey.isEmpty()) {
+            unlockKey = "SWMKEY-1-firstfirstfirstfirstfirstfirstfirst0";
+        } else if (!autolock) {
+            unlockKey = "";
+        }
         cluster = cluster.toBuilder().setSpec(request.getSpec()).setJoinTokens(t)
                 .setMeta(cluster.getMeta().toBuilder().setVersion(cluster.getMeta().getVersion() + 1)).build();
         return UpdateClusterResponse.newBuilder().setCluster(cluster).build();
@@ -380,6 +391,216 @@ final class FakeControlApi implements ControlApi {
             // a followed stream lasts until the caller is interrupted
             new java.util.concurrent.CountDownLatch(1).await();
         }
+    }
+
+    // ------------------------------------------------------------ secrets, configs, autolock
+
+    /**
+     * What this fake answers as a secret version's sealed bytes. The real API never sends
+     * them; this one does, so that tests can show the CLI never prints them either.
+     */
+    static final com.google.protobuf.ByteString SEALED = com.google.protobuf.ByteString.copyFromUtf8("SEALED-bytes-never-printed");
+
+    final Map<String, Secret> secrets = new LinkedHashMap<>();
+    final Map<String, Config> configs = new LinkedHashMap<>();
+    final List<CreateSecretRequest> secretCreates = new CopyOnWriteArrayList<>();
+    final List<RotateSecretRequest> secretRotations = new CopyOnWriteArrayList<>();
+    final List<CreateConfigRequest> configCreates = new CopyOnWriteArrayList<>();
+    final List<RotateConfigRequest> configRotations = new CopyOnWriteArrayList<>();
+    /** The cluster's unlock key: set when autolock is turned on, replaced by a rotation. */
+    volatile String unlockKey = "";
+    /** Whether this manager is locked (then only unlockSwarm does anything). */
+    volatile boolean locked;
+    final List<String> unlockAttempts = new CopyOnWriteArrayList<>();
+
+    private static <T> T resolvePayload(String kind, String ref, Collection<T> all, Function<T, String> id, Function<T, String> name) {
+        if (ref.isEmpty()) {
+            throw ControlException.invalid(kind + " ID or name must not be empty");
+        }
+        return resolve(kind, ref, all, id, name);
+    }
+
+    /** The services that reference the secret or config, by name. */
+    private List<String> users(Function<ContainerSpec, List<String>> refs, String id, String name) {
+        return services.values().stream()
+                .filter(s -> refs.apply(s.getSpec().getTask().getContainer()).stream().anyMatch(r -> r.equals(id) || r.equals(name)))
+                .map(s -> s.getSpec().getAnnotations().getName()).sorted().toList();
+    }
+
+    private static List<String> secretRefs(ContainerSpec c, boolean unpinnedOnly) {
+        List<String> out = new ArrayList<>();
+        for (SecretReference r : c.getSecretsList()) {
+            if (!unpinnedOnly || !r.getPinned()) {
+                out.add(r.getSecretId());
+                out.add(r.getSecretName());
+            }
+        }
+        return out;
+    }
+
+    private static List<String> configRefs(ContainerSpec c, boolean unpinnedOnly) {
+        List<String> out = new ArrayList<>();
+        for (ConfigReference r : c.getConfigsList()) {
+            if (!unpinnedOnly || !r.getPinned()) {
+                out.add(r.getConfigId());
+                out.add(r.getConfigName());
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public synchronized CreateSecretResponse createSecret(CreateSecretRequest request) {
+        calls.add("createSecret");
+        secretCreates.add(request);
+        String name = request.getSpec().getAnnotations().getName();
+        if (secrets.values().stream().anyMatch(x -> x.getSpec().getAnnotations().getName().equals(name))) {
+            throw new ControlException(ControlException.Code.ALREADY_EXISTS, "secret " + name + " already exists");
+        }
+        long now = clock.millis();
+        Secret s = Secret.newBuilder().setId(newId("sec"))
+                .setMeta(Meta.newBuilder().setVersion(1).setCreatedAt(now).setUpdatedAt(now))
+                .setSpec(request.getSpec().toBuilder().clearData())
+                .addVersions(SecretVersion.newBuilder().setVersion(1).setSealed(SEALED).setCreatedAt(now)
+                        .setDriver(request.getSpec().getDriver().getName()).setSize(request.getSpec().getData().size()))
+                .build();
+        secrets.put(s.getId(), s);
+        return CreateSecretResponse.newBuilder().setSecret(s).build();
+    }
+
+    @Override
+    public synchronized GetSecretResponse getSecret(GetSecretRequest request) {
+        calls.add("getSecret " + request.getId());
+        return GetSecretResponse.newBuilder().setSecret(resolvePayload("secret", request.getId(), secrets.values(),
+                Secret::getId, x -> x.getSpec().getAnnotations().getName())).build();
+    }
+
+    @Override
+    public synchronized ListSecretsResponse listSecrets(ListSecretsRequest request) {
+        calls.add("listSecrets");
+        return ListSecretsResponse.newBuilder().addAllSecrets(secrets.values()).build();
+    }
+
+    @Override
+    public synchronized RemoveSecretResponse removeSecret(RemoveSecretRequest request) {
+        calls.add("removeSecret " + request.getId());
+        Secret s = secrets.get(request.getId());
+        if (s == null) {
+            throw ControlException.notFound("secret " + request.getId() + " not found");
+        }
+        List<String> users = users(c -> secretRefs(c, false), s.getId(), s.getSpec().getAnnotations().getName());
+        if (!users.isEmpty()) {
+            throw new ControlException(ControlException.Code.FAILED_PRECONDITION, "secret '" + s.getSpec().getAnnotations().getName()
+                    + "' is in use by the following service" + (users.size() > 1 ? "s" : "") + ": " + String.join(", ", users));
+        }
+        secrets.remove(s.getId());
+        return RemoveSecretResponse.getDefaultInstance();
+    }
+
+    @Override
+    public synchronized RotateSecretResponse rotateSecret(RotateSecretRequest request) {
+        calls.add("rotateSecret " + request.getId());
+        secretRotations.add(request);
+        Secret s = secrets.get(request.getId());
+        if (s == null) {
+            throw ControlException.notFound("secret " + request.getId() + " not found");
+        }
+        long now = clock.millis();
+        Secret next = s.toBuilder()
+                .setMeta(s.getMeta().toBuilder().setVersion(s.getMeta().getVersion() + 1).setUpdatedAt(now))
+                .addVersions(SecretVersion.newBuilder().setVersion(s.getVersionsCount() + 1).setSealed(SEALED).setCreatedAt(now)
+                        .setSize(request.getData().size()))
+                .build();
+        secrets.put(s.getId(), next);
+        return RotateSecretResponse.newBuilder().setSecret(next)
+                .addAllUpdatedServices(users(c -> secretRefs(c, true), s.getId(), s.getSpec().getAnnotations().getName())).build();
+    }
+
+    @Override
+    public synchronized CreateConfigResponse createConfig(CreateConfigRequest request) {
+        calls.add("createConfig");
+        configCreates.add(request);
+        String name = request.getSpec().getAnnotations().getName();
+        if (configs.values().stream().anyMatch(x -> x.getSpec().getAnnotations().getName().equals(name))) {
+            throw new ControlException(ControlException.Code.ALREADY_EXISTS, "config " + name + " already exists");
+        }
+        long now = clock.millis();
+        Config c = Config.newBuilder().setId(newId("cfg"))
+                .setMeta(Meta.newBuilder().setVersion(1).setCreatedAt(now).setUpdatedAt(now))
+                .setSpec(request.getSpec().toBuilder().clearData())
+                .addVersions(ConfigVersion.newBuilder().setVersion(1).setData(request.getSpec().getData()).setCreatedAt(now)
+                        .setSize(request.getSpec().getData().size()))
+                .build();
+        configs.put(c.getId(), c);
+        return CreateConfigResponse.newBuilder().setConfig(c).build();
+    }
+
+    @Override
+    public synchronized GetConfigResponse getConfig(GetConfigRequest request) {
+        calls.add("getConfig " + request.getId());
+        return GetConfigResponse.newBuilder().setConfig(resolvePayload("config", request.getId(), configs.values(),
+                Config::getId, x -> x.getSpec().getAnnotations().getName())).build();
+    }
+
+    @Override
+    public synchronized ListConfigsResponse listConfigs(ListConfigsRequest request) {
+        calls.add("listConfigs");
+        return ListConfigsResponse.newBuilder().addAllConfigs(configs.values()).build();
+    }
+
+    @Override
+    public synchronized RemoveConfigResponse removeConfig(RemoveConfigRequest request) {
+        calls.add("removeConfig " + request.getId());
+        Config c = configs.get(request.getId());
+        if (c == null) {
+            throw ControlException.notFound("config " + request.getId() + " not found");
+        }
+        List<String> users = users(x -> configRefs(x, false), c.getId(), c.getSpec().getAnnotations().getName());
+        if (!users.isEmpty()) {
+            throw new ControlException(ControlException.Code.FAILED_PRECONDITION, "config '" + c.getSpec().getAnnotations().getName()
+                    + "' is in use by the following service" + (users.size() > 1 ? "s" : "") + ": " + String.join(", ", users));
+        }
+        configs.remove(c.getId());
+        return RemoveConfigResponse.getDefaultInstance();
+    }
+
+    @Override
+    public synchronized RotateConfigResponse rotateConfig(RotateConfigRequest request) {
+        calls.add("rotateConfig " + request.getId());
+        configRotations.add(request);
+        Config c = configs.get(request.getId());
+        if (c == null) {
+            throw ControlException.notFound("config " + request.getId() + " not found");
+        }
+        long now = clock.millis();
+        Config next = c.toBuilder()
+                .setMeta(c.getMeta().toBuilder().setVersion(c.getMeta().getVersion() + 1).setUpdatedAt(now))
+                .addVersions(ConfigVersion.newBuilder().setVersion(c.getVersionsCount() + 1).setData(request.getData())
+                        .setCreatedAt(now).setSize(request.getData().size()))
+                .build();
+        configs.put(c.getId(), next);
+        return RotateConfigResponse.newBuilder().setConfig(next)
+                .addAllUpdatedServices(users(x -> configRefs(x, true), c.getId(), c.getSpec().getAnnotations().getName())).build();
+    }
+
+    @Override
+    public GetUnlockKeyResponse getUnlockKey(GetUnlockKeyRequest request) {
+        calls.add("getUnlockKey");
+        return GetUnlockKeyResponse.newBuilder().setUnlockKey(unlockKey).setVersion(unlockKey.isEmpty() ? 0 : 1).build();
+    }
+
+    @Override
+    public UnlockSwarmResponse unlockSwarm(UnlockSwarmRequest request) {
+        calls.add("unlockSwarm");
+        unlockAttempts.add(request.getUnlockKey());
+        if (!locked) {
+            throw new ControlException(ControlException.Code.FAILED_PRECONDITION, "swarm is not locked");
+        }
+        if (!request.getUnlockKey().equals(unlockKey)) {
+            throw ControlException.invalid("invalid key: this is not the swarm's unlock key");
+        }
+        locked = false;
+        return UnlockSwarmResponse.getDefaultInstance();
     }
 
     // ------------------------------------------------------------ a tiny orchestrator

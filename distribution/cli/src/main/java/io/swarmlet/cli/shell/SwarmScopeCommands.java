@@ -13,13 +13,16 @@ import org.osgi.service.component.annotations.Reference;
  * returns nothing, so the shell prints nothing more.
  *
  * <p>Not here: {@code help} (Gogo has its own; use {@code swarm:node --help})
- * and {@code console} (this is the console). The CLI has no stack, secret or
- * config verbs yet, so neither has the shell.
+ * and {@code console} (this is the console). The CLI has no stack verbs yet,
+ * so neither has the shell. {@code swarm:secret create NAME -} reads the value
+ * from the session's input; nothing a secret verb prints holds a value.
  */
 @Component(service = SwarmScopeCommands.class, property = {
         "osgi.command.scope=swarm",
         "osgi.command.function=node",
         "osgi.command.function=service",
+        "osgi.command.function=secret",
+        "osgi.command.function=config",
         "osgi.command.function=cluster",
         "osgi.command.function=swarm",
         "osgi.command.function=module",
@@ -56,13 +59,23 @@ public class SwarmScopeCommands {
         run("service", args);
     }
 
+    @Descriptor("Manage secrets (swarm:secret --help)")
+    public void secret(@Descriptor("create, ls, inspect, rm, rotate") String... args) {
+        run("secret", args);
+    }
+
+    @Descriptor("Manage configs (swarm:config --help)")
+    public void config(@Descriptor("create, ls, inspect, rm, rotate") String... args) {
+        run("config", args);
+    }
+
     @Descriptor("Manage the cluster object (swarm:cluster --help)")
     public void cluster(@Descriptor("ls, inspect, update") String... args) {
         run("cluster", args);
     }
 
     @Descriptor("Manage the swarm (swarm:swarm --help)")
-    public void swarm(@Descriptor("join-token, leave, ...") String... args) {
+    public void swarm(@Descriptor("join-token, update, unlock, unlock-key, leave") String... args) {
         run("swarm", args);
     }
 
