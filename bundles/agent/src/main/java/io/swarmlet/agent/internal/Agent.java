@@ -65,6 +65,12 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * agent adopts them. Tasks an executor knows but the managers do not any
  * more (deleted while this agent was away) are removed, each executor's own.
  *
+ * <p>Secrets and configs: the values that come with the assignments are kept
+ * in memory only, replaced with every new set; a task's files are written
+ * just before its container is created and bind-mounted at their targets
+ * ({@link PayloadFiles}: secrets on a tmpfs this agent mounts), and deleted
+ * when the task ends or leaves the node.
+ *
  * <p>Threads: one session loop, one status reporter, one timer (heartbeats,
  * retries), and a bounded pool of task workers.
  */
@@ -119,6 +125,11 @@ public final class Agent {
     private volatile Dispatcher dispatcher;
     private volatile boolean stopping;
     private volatile Session current;
+
+    /** The secret and config values of the latest assignments (memory only; never logged). */
+    private volatile PayloadFiles.Delivered delivered = PayloadFiles.Delivered.NONE;
+    /** Where tasks' secret and config files go; set at activation. */
+    private volatile PayloadFiles files;
 
     private final Map<String, TaskWorker> workers = new ConcurrentHashMap<>();
     private final StatusReporter reporter = new StatusReporter();
@@ -257,6 +268,9 @@ public final class Agent {
             return t;
         });
         timer.setRemoveOnCancelPolicy(true);
+        PayloadFiles payloadFiles = new PayloadFiles(local.stateDir(), local.nodeId());
+        payloadFiles.open();
+        files = payloadFiles;
         reporter.start();
         sessionLoop = new Thread(this::sessionLoop, "swarmlet-agent-session");
         sessionLoop.setDaemon(true);
@@ -282,6 +296,10 @@ public final class Agent {
         sessionLoop.join(10_000);
         workers.values().forEach(TaskWorker::closeController);
         workers.clear();
+        delivered = PayloadFiles.Delivered.NONE;
+        if (files != null) {
+            files.close(); // running containers keep their bind mounts
+        }
         LOG.info("agent of node {} stopped; its containers keep running", local.nodeId());
     }
 
@@ -430,6 +448,7 @@ public final class Agent {
             Assignments a = s.assignments(version, POLL);
             if (a != null) {
                 version = a.version();
+                delivered = PayloadFiles.Delivered.of(a); // before the workers look
                 reconcile(a.tasks(), first);
                 first = false;
             }
@@ -571,6 +590,16 @@ public final class Agent {
 
     boolean stopping() {
         return stopping;
+    }
+
+    /** Where tasks' secret and config files go (null before activation). */
+    PayloadFiles files() {
+        return files;
+    }
+
+    /** The secret and config values of the latest assignments. */
+    PayloadFiles.Delivered delivered() {
+        return delivered;
     }
 
     /** How long a task with an ingress port is left running before it is stopped (0 = not at all). */

@@ -32,6 +32,11 @@ import org.apache.logging.log4j.Logger;
  * desired REMOVE once stopped -> remove; task gone from the assignments -> shutdown, remove, forget
  * </pre>
  *
+ * A task with secrets or configs gets their files ({@link PayloadFiles}) just before
+ * prepare (a value not delivered to this node: REJECTED) and, if they went
+ * meanwhile, before start; the executor gets the task with one read-only bind
+ * mount per file. They are deleted once the task is in a terminal state or gone.
+ *
  * A state never moves backwards: the worker knows the later of the state the
  * store has and the one it reported last. A worker that first sees its task
  * RUNNING (the agent restarted) adopts the runtime object through
@@ -93,6 +98,8 @@ final class TaskWorker implements Runnable {
     private TaskStatus status;
     private boolean adoptionChecked;
     private boolean runtimeRemoved;
+    /** The task's secret and config files are deleted (it ended). */
+    private boolean filesRemoved;
     private ContainerStatus container = ContainerStatus.getDefaultInstance();
     private PortStatus ports = PortStatus.getDefaultInstance();
     /** Where this node reaches the task's ports directly ("" = only through its node ports). */
@@ -275,6 +282,7 @@ final class TaskWorker implements Runnable {
         boolean hasExecutor = agent.executor(runtime) != null;
 
         if (isGone) {
+            removeFiles();
             if (!hasExecutor) {
                 // nothing to stop it with: the agent removes what is left once an executor of its runtime comes
                 LOG.info("task {} is gone; no executor for runtime '{}' here to remove what it left", taskId, runtime);
@@ -283,6 +291,7 @@ final class TaskWorker implements Runnable {
             return removeGone(t, current);
         }
         if (TaskStates.isTerminal(current)) {
+            removeFiles();
             if (desired == TaskState.REMOVE && !runtimeRemoved) {
                 return hasExecutor ? removeRuntime() : Step.IDLE; // removed once an executor comes
             }
@@ -321,12 +330,12 @@ final class TaskWorker implements Runnable {
                 report(TaskState.PREPARING, "preparing", "");
                 return Step.PROGRESS;
             case PREPARING:
-                return prepare();
+                return prepare(t);
             case READY:
                 report(TaskState.STARTING, "starting", "");
                 return Step.PROGRESS;
             case STARTING:
-                return start();
+                return start(t);
             case RUNNING:
                 return waitExit();
             default:
@@ -353,7 +362,11 @@ final class TaskWorker implements Runnable {
         return true;
     }
 
-    private Step prepare() {
+    private Step prepare(Task t) {
+        Step noFiles = writeFiles(t, false);
+        if (noFiles != null) {
+            return noFiles;
+        }
         try {
             interruptibly(c -> {
                 c.prepare();
@@ -376,7 +389,12 @@ final class TaskWorker implements Runnable {
         return Step.PROGRESS;
     }
 
-    private Step start() {
+    private Step start(Task t) {
+        // created with them; missing only when the agent restarted since (its files were deleted)
+        Step noFiles = writeFiles(t, true);
+        if (noFiles != null) {
+            return noFiles;
+        }
         boolean started = false;
         try {
             interruptibly(c -> {
@@ -403,6 +421,45 @@ final class TaskWorker implements Runnable {
         readPorts();
         report(TaskState.RUNNING, "started", "");
         return Step.PROGRESS;
+    }
+
+    /**
+     * Writes the task's secret and config files from the latest assignments;
+     * null when done (or none needed), else the step after rejecting or failing the task.
+     */
+    private Step writeFiles(Task t, boolean onlyMissing) {
+        PayloadFiles files = agent.files();
+        if (files == null || !PayloadFiles.needsFiles(t)) {
+            return null;
+        }
+        try {
+            files.write(t, agent.delivered(), onlyMissing);
+            return null;
+        } catch (PayloadFiles.Rejected e) {
+            LOG.warn("task {}: rejected: {}", taskId, e.getMessage());
+            fail(TaskState.REJECTED, e.getMessage());
+            return Step.PROGRESS;
+        } catch (java.io.IOException | RuntimeException e) {
+            LOG.warn("task {}: cannot write its secret and config files: {}", taskId, e.toString());
+            fail(TaskState.FAILED, "cannot write the task's secret and config files: " + e.getMessage());
+            return Step.PROGRESS;
+        }
+    }
+
+    /** Deletes the task's secret and config files once (it ended, or left the node). */
+    private void removeFiles() {
+        if (filesRemoved) {
+            return;
+        }
+        filesRemoved = true;
+        PayloadFiles files = agent.files();
+        if (files != null && PayloadFiles.needsFiles(task())) {
+            files.remove(taskId);
+        }
+    }
+
+    private synchronized Task task() {
+        return task;
     }
 
     private Step startFailed(ExecutorException e, boolean started) {
@@ -670,6 +727,9 @@ final class TaskWorker implements Runnable {
         }
         status = b.build();
         reported = status;
+        if (TaskStates.isTerminal(state)) {
+            removeFiles();
+        }
         LOG.debug("task {}: {} ({}{})", taskId, state, message, err.isEmpty() ? "" : ": " + err);
         agent.report(taskId, status);
     }
@@ -734,7 +794,8 @@ final class TaskWorker implements Runnable {
             closeController(); // the step that runs finds executorChanged set: it adopts again
         }
         if (controller == null) {
-            controller = e.controller(task);
+            PayloadFiles files = agent.files();
+            controller = e.controller(files == null ? task : files.withMounts(task));
             owner = e;
         }
         return controller;

@@ -108,7 +108,7 @@ class AgentTest {
     }
 
     private Agent startAgent(Dispatcher d, Agent.Config config) {
-        Agent a = new Agent(new TestNode(NODE), fake);
+        Agent a = new Agent(new TestNode(NODE, dir.resolve("agent-state")), fake);
         a.activate(null, config);
         agents.add(a);
         if (d != null) {
@@ -409,7 +409,7 @@ class AgentTest {
 
     /** An agent without executors, bound to the dispatcher. */
     private Agent startBareAgent(Agent.Config config) {
-        Agent a = new Agent(new TestNode(NODE));
+        Agent a = new Agent(new TestNode(NODE, dir.resolve("agent-state")));
         a.activate(null, config);
         agents.add(a);
         a.bindDispatcher(dispatcher);
@@ -903,11 +903,10 @@ class AgentTest {
         };
     }
 
-    record TestNode(String nodeId) implements LocalNode {
+    record TestNode(String nodeId, Path stateDir) implements LocalNode {
         @Override public String clusterId() { return SingleNodeStore.CLUSTER_ID; }
         @Override public boolean bootstrapped() { return true; }
         @Override public String hostname() { return "this-host"; }
-        @Override public Path stateDir() { return Path.of("/nonexistent"); }
         @Override public Path controlSocket() { return Path.of("/nonexistent/control.sock"); }
         @Override public String remoteApiAddr() { return "127.0.0.1:4242"; }
         @Override public String advertiseAddr() { return "127.0.0.1:4242"; }

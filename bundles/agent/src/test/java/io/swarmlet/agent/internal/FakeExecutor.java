@@ -1,6 +1,7 @@
 package io.swarmlet.agent.internal;
 
 import io.swarmlet.api.types.EngineDescription;
+import io.swarmlet.api.types.Mount;
 import io.swarmlet.api.types.NodeDescription;
 import io.swarmlet.api.types.PortConfig;
 import io.swarmlet.api.types.Task;
@@ -9,11 +10,15 @@ import io.swarmlet.spi.executor.Executor;
 import io.swarmlet.spi.executor.ExecutorException;
 import io.swarmlet.spi.executor.LogSource;
 import io.swarmlet.spi.executor.PortSource;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -61,6 +66,13 @@ final class FakeExecutor implements Executor {
     /** Tasks whose controller was asked to shut down (whether or not anything ran). */
     final List<String> shutdownCalls = new CopyOnWriteArrayList<>();
     final AtomicInteger prepareCalls = new AtomicInteger();
+    /** The task each controller was made for, by task ID (the latest). */
+    final Map<String, Task> given = new ConcurrentHashMap<>();
+    /**
+     * What the sources of each task's bind mounts held when prepare (which creates the container)
+     * was called: target -> content, or "(missing)".
+     */
+    final Map<String, Map<String, String>> bindsAtPrepare = new ConcurrentHashMap<>();
     private final String engineVersion;
     private volatile boolean describeFails;
     /** As an executor whose bundle was refreshed under its callers: every call fails with a LinkageError. */
@@ -205,6 +217,7 @@ final class FakeExecutor implements Executor {
     @Override
     public Controller controller(Task task) {
         checkCode();
+        given.put(task.getId(), task);
         return new FakeController(task.getId());
     }
 
@@ -258,6 +271,21 @@ final class FakeExecutor implements Executor {
             ExecutorException failure = prepareFailures.get(taskId);
             if (failure != null) {
                 throw failure;
+            }
+            Task t = given.get(taskId);
+            if (t != null) {
+                Map<String, String> binds = new TreeMap<>();
+                for (Mount m : t.getSpec().getContainer().getMountsList()) {
+                    if (m.getType() == Mount.Type.BIND) {
+                        Path source = Path.of(m.getSource());
+                        try {
+                            binds.put(m.getTarget(), Files.readString(source));
+                        } catch (IOException e) {
+                            binds.put(m.getTarget(), "(missing)");
+                        }
+                    }
+                }
+                bindsAtPrepare.put(taskId, binds);
             }
             synchronized (lock) {
                 containers.computeIfAbsent(taskId, id -> new FakeContainer(id, "c" + ids.incrementAndGet()));

@@ -29,6 +29,8 @@ final class AssignmentIndex {
     private final Map<String, Task> tasks = new HashMap<>();
     private final Map<String, TreeMap<String, Task>> byNode = new HashMap<>();
     private final Map<String, Long> versions = new HashMap<>();
+    /** How many indexed tasks reference each secret/config version ({@link Payloads#keys}). */
+    private final Map<String, Integer> references = new HashMap<>();
     /** Nodes touched by the transaction being read, versioned at its COMMIT. */
     private final Set<String> dirty = new HashSet<>();
     /** The version of every node untouched since the last (re)load. */
@@ -41,6 +43,7 @@ final class AssignmentIndex {
         tasks.clear();
         byNode.clear();
         versions.clear();
+        references.clear();
         dirty.clear();
         base = Math.max(index, lastVersion + 1);
         lastVersion = base;
@@ -59,6 +62,9 @@ final class AssignmentIndex {
         }
         Task old = tasks.remove(t.getId());
         if (old != null) {
+            for (String k : Payloads.keys(old)) {
+                references.computeIfPresent(k, (key, n) -> n > 1 ? n - 1 : null);
+            }
             TreeMap<String, Task> set = byNode.get(old.getNodeId());
             if (set != null) {
                 set.remove(old.getId());
@@ -116,6 +122,11 @@ final class AssignmentIndex {
         }
     }
 
+    /** The secret and config versions that some indexed task references. */
+    synchronized Set<String> referenced() {
+        return Set.copyOf(references.keySet());
+    }
+
     /** Wakes every waiter (a session closed). */
     synchronized void wakeAll() {
         notifyAll();
@@ -126,6 +137,9 @@ final class AssignmentIndex {
             return;
         }
         tasks.put(t.getId(), t);
+        for (String k : Payloads.keys(t)) {
+            references.merge(k, 1, Integer::sum);
+        }
         byNode.computeIfAbsent(t.getNodeId(), n -> new TreeMap<>()).put(t.getId(), t);
     }
 }

@@ -1,6 +1,7 @@
 package io.swarmlet.dispatcher.internal;
 
 import io.swarmlet.api.dispatcher.Dispatcher;
+import io.swarmlet.api.security.SecretVault;
 import io.swarmlet.api.store.LeadershipListener;
 import io.swarmlet.api.store.Store;
 import java.util.Hashtable;
@@ -17,6 +18,9 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 /**
  * Runs a {@link DispatcherImpl} while this manager leads, and registers it as
@@ -43,6 +47,14 @@ public class DispatcherComponent implements LeadershipListener {
 
     @Reference
     private Store store;
+
+    /**
+     * Opens the secret versions delivered with assignments (the secrets bundle registers it while
+     * this manager is unlocked); without it, secrets are left out and their tasks rejected.
+     */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile SecretVault vault;
 
     /** Registers the running dispatcher; returns what unregisters it. */
     private Function<Dispatcher, Runnable> registrar;
@@ -110,7 +122,7 @@ public class DispatcherComponent implements LeadershipListener {
         if (current != null) {
             return;
         }
-        DispatcherImpl d = new DispatcherImpl(store);
+        DispatcherImpl d = new DispatcherImpl(store, () -> vault);
         try {
             d.start();
         } catch (RuntimeException e) {

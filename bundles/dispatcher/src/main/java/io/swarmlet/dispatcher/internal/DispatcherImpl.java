@@ -3,6 +3,7 @@ package io.swarmlet.dispatcher.internal;
 import io.swarmlet.api.dispatcher.Dispatcher;
 import io.swarmlet.api.dispatcher.LogProvider;
 import io.swarmlet.api.dispatcher.Session;
+import io.swarmlet.api.security.SecretVault;
 import io.swarmlet.api.store.Kind;
 import io.swarmlet.api.store.ReadTx;
 import io.swarmlet.api.store.Store;
@@ -27,6 +28,7 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -63,6 +65,7 @@ public final class DispatcherImpl implements Dispatcher {
 
     private final Store store;
     private final AssignmentIndex index = new AssignmentIndex();
+    private final Payloads payloads;
     private final MeshTable mesh = new MeshTable();
     private final PluginTable plugins = new PluginTable();
     private final StatusWriter writer;
@@ -75,8 +78,18 @@ public final class DispatcherImpl implements Dispatcher {
     private boolean started;
     private Thread watcher;
 
+    /** Without a secret vault: secrets are left out of assignments (tests of tasks without secrets). */
     public DispatcherImpl(Store store) {
+        this(store, () -> null);
+    }
+
+    /**
+     * @param vault the secret vault of this manager now (null while there is none), which opens the
+     *              secret versions delivered with assignments
+     */
+    public DispatcherImpl(Store store, Supplier<SecretVault> vault) {
         this.store = Objects.requireNonNull(store, "store");
+        this.payloads = new Payloads(store, vault);
         this.writer = new StatusWriter(store, this::checkHeartbeats, () -> Math.min(1_000, heartbeatMs / 4));
     }
 
@@ -275,6 +288,10 @@ public final class DispatcherImpl implements Dispatcher {
         return writer;
     }
 
+    Payloads payloads() {
+        return payloads;
+    }
+
     long heartbeatMs() {
         return heartbeatMs;
     }
@@ -319,6 +336,7 @@ public final class DispatcherImpl implements Dispatcher {
     private void load(Snapshot s) {
         heartbeatMs = s.heartbeatMs();
         index.reset(s.index(), s.assigned());
+        payloads.retain(index::referenced);
         mesh.reset(s.index(), s.services(), s.assigned(), s.nodes(), s.cluster());
         plugins.reset(s.index(), s.plugins());
     }
@@ -349,6 +367,7 @@ public final class DispatcherImpl implements Dispatcher {
     private void handle(StoreEvent e) {
         if (e.action() == StoreEvent.Action.COMMIT) {
             index.commit(e.index());
+            payloads.retain(index::referenced);
             mesh.commit(e.index());
             plugins.commit(e.index());
             return;

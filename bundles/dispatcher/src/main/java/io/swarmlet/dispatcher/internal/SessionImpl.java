@@ -38,7 +38,8 @@ final class SessionImpl implements Session {
     @Override
     public Assignments assignments(long afterVersion, Duration timeout) throws InterruptedException {
         checkOpen();
-        return dispatcher.index().await(nodeId, afterVersion, timeout, () -> closed);
+        Assignments a = dispatcher.index().await(nodeId, afterVersion, timeout, () -> closed);
+        return a == null ? null : dispatcher.payloads().with(nodeId, a);
     }
 
     @Override

@@ -194,7 +194,9 @@ final class NodeDispatcherService extends NodeDispatcherGrpc.NodeDispatcherImplB
         }
         AssignmentsResponse.Builder b = AssignmentsResponse.newBuilder();
         if (a != null) {
-            b.setChanged(true).setVersion(a.version()).addAllTasks(a.tasks());
+            // secrets in clear: only over this mutual-TLS channel, to the node that runs the tasks; never logged
+            b.setChanged(true).setVersion(a.version()).addAllTasks(a.tasks())
+                    .addAllSecrets(a.secrets()).addAllConfigs(a.configs());
         }
         out.onNext(b.build());
         out.onCompleted();

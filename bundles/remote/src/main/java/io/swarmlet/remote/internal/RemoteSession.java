@@ -99,7 +99,9 @@ final class RemoteSession implements Session {
             poll = null;
             ctx.cancel(null);
         }
-        return r.getChanged() ? new Assignments(r.getVersion(), r.getTasksList()) : null;
+        return r.getChanged()
+                ? new Assignments(r.getVersion(), r.getTasksList(), r.getSecretsList(), r.getConfigsList())
+                : null;
     }
 
     @Override

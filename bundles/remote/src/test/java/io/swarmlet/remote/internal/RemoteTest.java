@@ -140,7 +140,7 @@ class RemoteTest {
                     .setStatus(NodeStatus.newBuilder().setState(NodeStatus.State.UNKNOWN).setAddr(workerAddr)).build());
         });
         raft.leader = LEADER;
-        dispatcher = new DispatcherImpl(store);
+        dispatcher = new DispatcherImpl(store, () -> VAULT);
         dispatcher.start();
         leaderServer.setLocalDispatcher(dispatcher);
 
@@ -225,6 +225,73 @@ class RemoteTest {
         await("worker down", () -> node(WORKER).getStatus().getState() == NodeStatus.State.DOWN);
         assertEquals("session closed", node(WORKER).getStatus().getMessage());
         assertThrows(IllegalStateException.class, s::heartbeat);
+    }
+
+    /** "Seals" by reversing the bytes. */
+    static final io.swarmlet.api.security.SecretVault VAULT = new io.swarmlet.api.security.SecretVault() {
+        @Override
+        public byte[] seal(String driver, String secretId, long version, byte[] plain) {
+            return reversed(plain);
+        }
+
+        @Override
+        public byte[] open(String driver, String secretId, long version, byte[] sealed) {
+            return reversed(sealed);
+        }
+    };
+
+    static byte[] reversed(byte[] b) {
+        byte[] r = new byte[b.length];
+        for (int i = 0; i < b.length; i++) {
+            r[i] = b[b.length - 1 - i];
+        }
+        return r;
+    }
+
+    @Test
+    void theSecretsAndConfigsOfAWorkersTasksReachItOverTlsWithTheAssignments() throws Exception {
+        String secretId = "secret0000000000000000001";
+        String configId = "config0000000000000000001";
+        store.update(tx -> {
+            tx.create(Kind.SECRET, io.swarmlet.api.types.Secret.newBuilder().setId(secretId)
+                    .setSpec(io.swarmlet.api.types.SecretSpec.newBuilder().setAnnotations(Annotations.newBuilder().setName("db_pass")))
+                    .addVersions(io.swarmlet.api.types.SecretVersion.newBuilder().setVersion(1)
+                            .setSealed(com.google.protobuf.ByteString.copyFrom(reversed("s3cr3t-remote".getBytes()))))
+                    .build());
+            tx.create(Kind.CONFIG, io.swarmlet.api.types.Config.newBuilder().setId(configId)
+                    .setSpec(io.swarmlet.api.types.ConfigSpec.newBuilder().setAnnotations(Annotations.newBuilder().setName("app.conf")))
+                    .addVersions(io.swarmlet.api.types.ConfigVersion.newBuilder().setVersion(1)
+                            .setData(com.google.protobuf.ByteString.copyFromUtf8("listen=80")))
+                    .build());
+            tx.create(Kind.TASK, task("task1", WORKER).toBuilder()
+                    .setSpec(io.swarmlet.api.types.TaskSpec.newBuilder().setContainer(io.swarmlet.api.types.ContainerSpec.newBuilder()
+                            .addSecrets(io.swarmlet.api.types.SecretReference.newBuilder().setSecretId(secretId)
+                                    .setSecretName("db_pass").setVersion(1).setTarget("/run/secrets/db_pass"))
+                            .addConfigs(io.swarmlet.api.types.ConfigReference.newBuilder().setConfigId(configId)
+                                    .setConfigName("app.conf").setVersion(1).setTarget("/etc/app.conf"))))
+                    .build());
+            // a task of the other manager references the secret too: none of the worker's business
+            tx.create(Kind.TASK, task("task2", OTHER).toBuilder().setSpec(tx.get(Kind.TASK, "task1").orElseThrow().getSpec())
+                    .build());
+        });
+        Session s = workerClient.open(WORKER, describe("work-01"));
+        Assignments a = s.assignments(0, LONG);
+        assertEquals(List.of("task1"), a.tasks().stream().map(Task::getId).toList());
+        assertEquals(1, a.secrets().size());
+        assertEquals(secretId, a.secrets().get(0).getId());
+        assertEquals("db_pass", a.secrets().get(0).getName());
+        assertEquals(1, a.secrets().get(0).getVersion());
+        assertEquals("s3cr3t-remote", a.secrets().get(0).getData().toStringUtf8());
+        assertEquals(List.of("app.conf=listen=80"), a.configs().stream()
+                .map(c -> c.getName() + "=" + c.getData().toStringUtf8()).toList());
+
+        // the task goes: so do its values
+        store.update(tx -> tx.delete(Kind.TASK, "task1"));
+        Assignments b = s.assignments(a.version(), LONG);
+        assertTrue(b.tasks().isEmpty());
+        assertTrue(b.secrets().isEmpty());
+        assertTrue(b.configs().isEmpty());
+        s.close();
     }
 
     @Test
