@@ -226,6 +226,7 @@ class ClusterIT {
         }
         System.err.println(test + " figures: " + figures);
         if (root != null) {
+            unmountUnder(root);
             if (keep) {
                 System.err.println(test + ": state dirs and daemon output kept for a look: " + root);
             } else {
@@ -454,6 +455,27 @@ class ClusterIT {
     }
 
     // ------------------------------------------------------------ helpers
+
+    /** Lazily unmounts what a stopped daemon left mounted under {@code dir} (the agent's secrets tmpfs after a kill). */
+    static void unmountUnder(Path dir) throws IOException, InterruptedException {
+        for (String mountPoint : mounts().keySet()) {
+            if (Path.of(mountPoint).startsWith(dir)) {
+                Dist.run(List.of("umount", "-l", mountPoint));
+            }
+        }
+    }
+
+    /** This machine's mounts: mount point to file system type, from /proc/mounts. */
+    static Map<String, String> mounts() throws IOException {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String line : Files.readAllLines(Path.of("/proc/mounts"))) {
+            String[] f = line.split(" ");
+            if (f.length > 2) {
+                out.put(f[1].replace("\\040", " "), f[2]);
+            }
+        }
+        return out;
+    }
 
     /** A manager whose process runs. */
     static Member managerUp() {

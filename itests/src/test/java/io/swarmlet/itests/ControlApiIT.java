@@ -70,6 +70,7 @@ public class ControlApiIT {
                 mavenBundle("io.swarmlet", "io.swarmlet.api").versionAsInProject(),
                 mavenBundle("io.swarmlet", "io.swarmlet.grpc").versionAsInProject(),
                 mavenBundle("io.swarmlet", "io.swarmlet.store").versionAsInProject(),
+                mavenBundle("io.swarmlet", "io.swarmlet.secrets").versionAsInProject(),
                 mavenBundle("io.swarmlet", "io.swarmlet.ca").versionAsInProject(),
                 mavenBundle("io.swarmlet", "io.swarmlet.node").versionAsInProject(),
                 mavenBundle("io.swarmlet", "io.swarmlet.controlapi").versionAsInProject());

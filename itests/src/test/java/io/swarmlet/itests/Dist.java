@@ -54,11 +54,18 @@ final class Dist {
 
     /** Runs a command to completion (at most 60 s) and returns what it printed. */
     static Result run(List<String> cmd) throws IOException, InterruptedException {
+        return run(cmd, null);
+    }
+
+    /** As {@link #run(List)}, with {@code input} on the command's stdin (null: /dev/null). */
+    static Result run(List<String> cmd, byte[] input) throws IOException, InterruptedException {
         Path out = Files.createTempFile("swl-out", ".txt");
         Path err = Files.createTempFile("swl-err", ".txt");
+        Path in = input == null ? null : Files.write(Files.createTempFile("swl-in", ".txt"), input);
         try {
             Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile())
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+                    .redirectInput(ProcessBuilder.Redirect.from(in == null ? new java.io.File("/dev/null") : in.toFile()))
+                    .start();
             if (!p.waitFor(60, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new AssertionError("timed out: " + cmd);
@@ -67,6 +74,9 @@ final class Dist {
         } finally {
             Files.deleteIfExists(out);
             Files.deleteIfExists(err);
+            if (in != null) {
+                Files.deleteIfExists(in);
+            }
         }
     }
 
@@ -80,12 +90,17 @@ final class Dist {
 
     /** Runs {@code swarmlet --socket SOCK args...}. */
     static Result cli(Path socket, String... args) throws IOException, InterruptedException {
+        return cliInput(socket, null, args);
+    }
+
+    /** Runs {@code swarmlet --socket SOCK args...} with {@code input} on its stdin. */
+    static Result cliInput(Path socket, byte[] input, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(HOME.resolve("bin/swarmlet").toString());
         cmd.add("--socket");
         cmd.add(socket.toString());
         cmd.addAll(List.of(args));
-        return run(cmd);
+        return run(cmd, input);
     }
 
     /** Polls {@code swarmlet node ls} until it lists a leader, or fails after 90 s. */

@@ -184,4 +184,40 @@ class ModulesIT {
         node.ok("service", "scale", "--detach", "web=3");
         ClusterIT.awaitReplicas(node, "web", "3/3");
     }
+
+    /**
+     * The secrets bundle (data key, built-in driver, vault) updated while a
+     * service uses a secret: its container stays, the store and control API come
+     * back with the data key, and the secret can be rotated through the new code.
+     */
+    @Test
+    @Order(6)
+    void updatingTheSecretsModuleKeepsSecretsWorking() throws Exception {
+        String value = "modules-" + java.util.UUID.randomUUID();
+        Dist.Result created = Dist.cliInput(node.socket, value.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                "secret", "create", "mod_pass", "-");
+        assertEquals(0, created.exit(), created.toString());
+        node.ok("service", "create", "--name", "withsecret", "--secret", "mod_pass", ClusterIT.IMAGE, "sleep", "86400");
+        ClusterIT.awaitReplicas(node, "withsecret", "1/1");
+        List<String> before = lines(docker("ps", "-q", "--no-trunc", "--filter",
+                "label=com.docker.swarm.service.name=withsecret").out());
+        assertEquals(1, before.size());
+        long t0 = System.nanoTime();
+        Dist.Result r = node.ok("module", "update", "secrets", bundleJar("secrets").toString());
+        assertTrue(r.out().contains("io.swarmlet.secrets"), r.toString());
+        await("the control API to answer after updating secrets", 60, () -> node.cli("secret", "ls"),
+                x -> x.exit() == 0 && x.out().contains("mod_pass"));
+        figures.put("update secrets until served again ms", String.valueOf((System.nanoTime() - t0) / 1_000_000));
+        assertEquals(before, lines(docker("ps", "-q", "--no-trunc", "--filter",
+                "label=com.docker.swarm.service.name=withsecret").out()), "the container was not replaced");
+        Dist.Result rotated = Dist.cliInput(node.socket, (value + "-2").getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                "secret", "rotate", "mod_pass", "-");
+        assertEquals(0, rotated.exit(), "the updated module seals new versions: " + rotated);
+        String after = await("the service to roll to the rotated secret", 90, () -> lines(docker("ps", "-q", "--no-trunc",
+                "--filter", "label=com.docker.swarm.service.name=withsecret").out()),
+                ids -> ids.size() == 1 && !ids.equals(before)).get(0);
+        Dist.Result cat = docker("exec", after, "cat", "/run/secrets/mod_pass");
+        assertEquals(value + "-2", cat.out(), cat.toString());
+        node.ok("service", "rm", "withsecret");
+    }
 }
