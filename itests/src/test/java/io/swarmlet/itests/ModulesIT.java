@@ -218,6 +218,5 @@ class ModulesIT {
                 ids -> ids.size() == 1 && !ids.equals(before)).get(0);
         Dist.Result cat = docker("exec", after, "cat", "/run/secrets/mod_pass");
         assertEquals(value + "-2", cat.out(), cat.toString());
-        node.ok("service", "rm", "withsecret");
     }
 }

@@ -227,13 +227,15 @@ final class PayloadFiles {
         }
         Task.Builder b = t.toBuilder();
         ContainerSpec.Builder c = b.getSpecBuilder().getContainerBuilder();
-        for (SecretReference r : c.getSecretsList()) {
+        for (int i = 0; i < c.getSecretsCount(); i++) {
+            SecretReference r = c.getSecrets(i);
             c.addMounts(Mount.newBuilder().setType(Mount.Type.BIND).setReadOnly(true)
-                    .setSource(secretFile(t.getId(), r).toString()).setTarget(secretTarget(r)));
+                    .setSource(secretFile(t.getId(), i, r).toString()).setTarget(secretTarget(r)));
         }
-        for (ConfigReference r : c.getConfigsList()) {
+        for (int i = 0; i < c.getConfigsCount(); i++) {
+            ConfigReference r = c.getConfigs(i);
             c.addMounts(Mount.newBuilder().setType(Mount.Type.BIND).setReadOnly(true)
-                    .setSource(configFile(t.getId(), r).toString()).setTarget(configTarget(r)));
+                    .setSource(configFile(t.getId(), i, r).toString()).setTarget(configTarget(r)));
         }
         return b.build();
     }
@@ -269,13 +271,15 @@ final class PayloadFiles {
                         + " this node");
             }
         }
-        for (SecretReference r : c.getSecretsList()) {
-            writeFile(taskId, secretFile(taskId, r),
+        for (int i = 0; i < c.getSecretsCount(); i++) {
+            SecretReference r = c.getSecrets(i);
+            writeFile(taskId, secretFile(taskId, i, r),
                     delivered.secrets().get(key(r.getSecretId(), r.getVersion())).getData(),
                     r.getUid(), r.getGid(), r.getMode(), "secret " + r.getSecretName(), onlyMissing);
         }
-        for (ConfigReference r : c.getConfigsList()) {
-            writeFile(taskId, configFile(taskId, r),
+        for (int i = 0; i < c.getConfigsCount(); i++) {
+            ConfigReference r = c.getConfigs(i);
+            writeFile(taskId, configFile(taskId, i, r),
                     delivered.configs().get(key(r.getConfigId(), r.getVersion())).getData(),
                     r.getUid(), r.getGid(), r.getMode(), "config " + r.getConfigName(), onlyMissing);
         }
@@ -292,12 +296,16 @@ final class PayloadFiles {
 
     // ------------------------------------------------------------ files
 
-    private Path secretFile(String taskId, SecretReference r) {
-        return secretsDir.resolve(taskId).resolve(r.getSecretId() + "." + r.getVersion());
+    /**
+     * One file per reference (the {@code index}-th of the task's secrets): two references to
+     * the same version may want other owners or modes.
+     */
+    private Path secretFile(String taskId, int index, SecretReference r) {
+        return secretsDir.resolve(taskId).resolve(r.getSecretId() + "." + r.getVersion() + "." + index);
     }
 
-    private Path configFile(String taskId, ConfigReference r) {
-        return configsDir.resolve(taskId).resolve(r.getConfigId() + "." + r.getVersion());
+    private Path configFile(String taskId, int index, ConfigReference r) {
+        return configsDir.resolve(taskId).resolve(r.getConfigId() + "." + r.getVersion() + "." + index);
     }
 
     static String secretTarget(SecretReference r) {

@@ -150,8 +150,8 @@ class SecretFilesTest {
         awaitState("t1", TaskState.RUNNING);
 
         Path secretsDir = agent.files().secretsDir();
-        Path secretFile = secretsDir.resolve("t1").resolve(DB_PASS + ".1");
-        Path configFile = state.resolve("configs").resolve("t1").resolve(APP_CONF + ".1");
+        Path secretFile = secretsDir.resolve("t1").resolve(DB_PASS + ".1.0");
+        Path configFile = state.resolve("configs").resolve("t1").resolve(APP_CONF + ".1.0");
         assertEquals(VALUE, Files.readString(secretFile));
         assertEquals("port=80\n", Files.readString(configFile));
         assertEquals("r--------", PosixFilePermissions.toString(Files.getPosixFilePermissions(secretFile)));
@@ -202,7 +202,7 @@ class SecretFilesTest {
                 .setTarget("/run/secrets/db_pass").build(), null);
         awaitState("t1", TaskState.RUNNING);
         Path taskDir = agent.files().secretsDir().resolve("t1");
-        assertTrue(Files.exists(taskDir.resolve(DB_PASS + ".1")));
+        assertTrue(Files.exists(taskDir.resolve(DB_PASS + ".1.0")));
 
         store.update(tx -> tx.delete(Kind.TASK, "t1"));
         await("container removed", () -> fake.removed.contains("t1"));
@@ -277,7 +277,7 @@ class SecretFilesTest {
             Task withConfig = task("t2", null, ConfigReference.newBuilder().setConfigId(APP_CONF)
                     .setConfigName("app.conf").setVersion(1).setMode(0440).build());
             files.write(withConfig, delivered, false);
-            Path f = dir.resolve("disk-state").resolve("configs").resolve("t2").resolve(APP_CONF + ".1");
+            Path f = dir.resolve("disk-state").resolve("configs").resolve("t2").resolve(APP_CONF + ".1.0");
             assertEquals("port=80\n", Files.readString(f));
             assertEquals("r--r-----", PosixFilePermissions.toString(Files.getPosixFilePermissions(f)));
             assertEquals("/app.conf", files.withMounts(withConfig).getSpec().getContainer().getMounts(0).getTarget(),
@@ -302,7 +302,7 @@ class SecretFilesTest {
             Task t = task("t1", SecretReference.newBuilder().setSecretId(DB_PASS).setSecretName("db_pass")
                     .setVersion(1).setTarget("db").build(), null);
             files.write(t, delivered(), false);
-            assertEquals(VALUE, Files.readString(files.secretsDir().resolve("t1").resolve(DB_PASS + ".1")));
+            assertEquals(VALUE, Files.readString(files.secretsDir().resolve("t1").resolve(DB_PASS + ".1.0")));
             assertEquals("/run/secrets/db", files.withMounts(t).getSpec().getContainer().getMounts(0).getTarget(),
                     "a relative secret target is under /run/secrets");
         } finally {
