@@ -83,6 +83,8 @@ for i in $(seq 1 $RUNS); do
   $SW service update --detach --force plain >/dev/null
   wait_replaced plain $N "$tmp/old" 300
   sl_force+=($(( $(now_ms) - t0 )))
+  # (not timed) updates finish their last monitor period before the services may go
+  for svc in plain sec; do until $SW service inspect $svc | grep -q '"COMPLETED"'; do sleep 0.2; done; done
   $SW service rm plain sec >/dev/null
   wait_gone plain; wait_gone sec
 done
