@@ -193,7 +193,7 @@ class ModulesIT {
     @Test
     @Order(6)
     void updatingTheSecretsModuleKeepsSecretsWorking() throws Exception {
-        String value = "modules-" + java.util.UUID.randomUUID();
+        String value = "leak-canary-modules-" + java.util.UUID.randomUUID();
         Dist.Result created = Dist.cliInput(node.socket, value.getBytes(java.nio.charset.StandardCharsets.UTF_8),
                 "secret", "create", "mod_pass", "-");
         assertEquals(0, created.exit(), created.toString());

@@ -176,7 +176,7 @@ class SecretsBundleIT {
             vaults.open();
             SecretVault vault = vaults.waitForService(TimeUnit.SECONDS.toMillis(20));
             assertNotNull(vault, "the vault comes with the data key");
-            byte[] value = "it-secret-value".getBytes(StandardCharsets.UTF_8);
+            byte[] value = "leak-canary-it-secret-value".getBytes(StandardCharsets.UTF_8);
             byte[] sealed = vault.seal("", "secret1", 1, value);
             assertArrayEquals(value, vault.open("builtin", "secret1", 1, sealed));
             assertThrows(IllegalStateException.class, () -> vault.open("", "secret1", 2, sealed));

@@ -746,12 +746,12 @@ class CliEndToEndTest {
 
     @Test
     void secretsTravelOverTheSocketAndComeBackWithoutValues() throws IOException {
-        Path value = Files.writeString(dir.resolve("db_pass.txt"), "hunter2-over-grpc");
+        Path value = Files.writeString(dir.resolve("db_pass.txt"), "leak-canary-hunter2-over-grpc");
         try {
             Result created = run("secret", "create", "--label", "env=prod", "db_pass", value.toString());
             assertOk(created);
             String id = created.out().strip();
-            assertEquals("hunter2-over-grpc", fake.secretCreates.get(0).getSpec().getData().toStringUtf8());
+            assertEquals("leak-canary-hunter2-over-grpc", fake.secretCreates.get(0).getSpec().getData().toStringUtf8());
             assertEquals(id + "\n", run("secret", "ls", "-q").out());
             Result inspect = run("secret", "inspect", "db_pass");
             assertOk(inspect);

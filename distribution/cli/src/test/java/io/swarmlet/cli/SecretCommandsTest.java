@@ -35,8 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
 class SecretCommandsTest {
 
     static final long NOW = 1_700_000_000_000L;
-    static final String VALUE = "hunter2-db-password";
-    static final String VALUE2 = "correct-horse-battery";
+    static final String VALUE = "leak-canary-hunter2-db-password";
+    static final String VALUE2 = "leak-canary-correct-horse-battery";
 
     @TempDir
     Path dir;
@@ -262,8 +262,8 @@ class SecretCommandsTest {
                 + "Updated at:  2023-11-15T00:13:20Z\n"
                 + "Versions:\n"
                 + " VERSION   CREATED         SIZE\n"
-                + " 1         2 hours ago     19B\n"
-                + " 2         5 minutes ago   21B\n", r.out());
+                + " 1         2 hours ago     " + VALUE.length() + "B\n"
+                + " 2         5 minutes ago   " + VALUE2.length() + "B\n", r.out());
         assertNoValuePrinted();
     }
 

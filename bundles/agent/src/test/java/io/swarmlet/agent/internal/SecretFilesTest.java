@@ -62,7 +62,7 @@ class SecretFilesTest {
     static final Duration LONG = Duration.ofSeconds(30);
     static final String DB_PASS = "secret0000000000000000001";
     static final String APP_CONF = "config0000000000000000001";
-    static final String VALUE = "hunter2-on-the-node";
+    static final String VALUE = "leak-canary-hunter2-on-the-node";
     static final boolean ROOT = "root".equals(System.getProperty("user.name"));
 
     @TempDir

@@ -35,8 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SecretsApiTest {
 
-    static final String VALUE = "s3cr3t-VALUE-db-pass-4711";
-    static final String VALUE2 = "s3cr3t-VALUE-rotated-0815";
+    static final String VALUE = "leak-canary-s3cr3t-VALUE-db-pass-4711";
+    static final String VALUE2 = "leak-canary-s3cr3t-VALUE-rotated-0815";
     static final String CONF = "listen 8080 # app.conf v1";
 
     @TempDir

@@ -68,7 +68,7 @@ class PayloadDeliveryTest {
             tx.create(Kind.CLUSTER, cluster(0));
             tx.create(Kind.NODE, node(A, NodeStatus.State.READY));
             tx.create(Kind.NODE, node(B, NodeStatus.State.READY));
-            tx.create(Kind.SECRET, secret(DB_PASS, "db_pass", "hunter2-v1", "hunter2-v2"));
+            tx.create(Kind.SECRET, secret(DB_PASS, "db_pass", "leak-canary-hunter2-v1", "leak-canary-hunter2-v2"));
             tx.create(Kind.SECRET, secret(API_KEY, "api_key", "key-v1"));
             tx.create(Kind.CONFIG, Config.newBuilder().setId(APP_CONF)
                     .setSpec(ConfigSpec.newBuilder().setAnnotations(Annotations.newBuilder().setName("app.conf")))
@@ -104,7 +104,7 @@ class PayloadDeliveryTest {
         Session b = d.open(B, describe("b"));
 
         Assignments forA = a.assignments(0, LONG);
-        assertEquals(List.of("db_pass@1=hunter2-v1"), values(forA.secrets()), "once, though two tasks use it");
+        assertEquals(List.of("db_pass@1=leak-canary-hunter2-v1"), values(forA.secrets()), "once, though two tasks use it");
         assertEquals(List.of("app.conf@2=port=8080"), values(forA.configs()));
         assertEquals(DB_PASS, forA.secrets().get(0).getId());
         assertEquals(List.of(DB_PASS + "@1 by driver vault-x"), vault.opened);
@@ -123,12 +123,12 @@ class PayloadDeliveryTest {
         DispatcherImpl d = start(true);
         Session a = d.open(A, describe("a"));
         Assignments first = a.assignments(0, LONG);
-        assertEquals(List.of("db_pass@1=hunter2-v1"), values(first.secrets()));
+        assertEquals(List.of("db_pass@1=leak-canary-hunter2-v1"), values(first.secrets()));
 
         // an unrelated change of the node's set: the value is not opened again
         store.update(tx -> tx.create(Kind.TASK, task("plain", A, TaskState.ASSIGNED, List.of(), List.of())));
         Assignments second = a.assignments(first.version(), LONG);
-        assertEquals(List.of("db_pass@1=hunter2-v1"), values(second.secrets()));
+        assertEquals(List.of("db_pass@1=leak-canary-hunter2-v1"), values(second.secrets()));
         assertEquals(1, vault.opened.size(), "cached: " + vault.opened);
 
         // the rotation gives the service a new task that references version 2; the old one still runs
@@ -136,13 +136,13 @@ class PayloadDeliveryTest {
                 List.of())));
         Assignments third = a.assignments(second.version(), LONG);
         assertTrue(third.version() > second.version());
-        assertEquals(List.of("db_pass@1=hunter2-v1", "db_pass@2=hunter2-v2"), values(third.secrets()));
+        assertEquals(List.of("db_pass@1=leak-canary-hunter2-v1", "db_pass@2=leak-canary-hunter2-v2"), values(third.secrets()));
 
         // the old task finished: its version is no longer delivered, nor kept opened on the manager
         store.update(tx -> tx.update(Kind.TASK, tx.get(Kind.TASK, "old").orElseThrow().toBuilder()
                 .setDesiredState(TaskState.SHUTDOWN).setStatus(status(TaskState.SHUTDOWN, 2)).build()));
         Assignments fourth = a.assignments(third.version(), LONG);
-        assertEquals(List.of("db_pass@2=hunter2-v2"), values(fourth.secrets()));
+        assertEquals(List.of("db_pass@2=leak-canary-hunter2-v2"), values(fourth.secrets()));
         await("version 1 dropped from the cache", () -> d.payloads().cached() == 1);
 
         // every task using it gone: nothing kept
@@ -161,7 +161,7 @@ class PayloadDeliveryTest {
                 List.of(cref(APP_CONF, 1), cref(APP_CONF, 9)))));
         DispatcherImpl d = start(true);
         Assignments a = d.open(A, describe("a")).assignments(0, LONG);
-        assertEquals(List.of("db_pass@1=hunter2-v1"), values(a.secrets()));
+        assertEquals(List.of("db_pass@1=leak-canary-hunter2-v1"), values(a.secrets()));
         assertEquals(List.of("app.conf@1=port=80"), values(a.configs()));
     }
 

@@ -256,7 +256,7 @@ class RemoteTest {
             tx.create(Kind.SECRET, io.swarmlet.api.types.Secret.newBuilder().setId(secretId)
                     .setSpec(io.swarmlet.api.types.SecretSpec.newBuilder().setAnnotations(Annotations.newBuilder().setName("db_pass")))
                     .addVersions(io.swarmlet.api.types.SecretVersion.newBuilder().setVersion(1)
-                            .setSealed(com.google.protobuf.ByteString.copyFrom(reversed("s3cr3t-remote".getBytes()))))
+                            .setSealed(com.google.protobuf.ByteString.copyFrom(reversed("leak-canary-s3cr3t-remote".getBytes()))))
                     .build());
             tx.create(Kind.CONFIG, io.swarmlet.api.types.Config.newBuilder().setId(configId)
                     .setSpec(io.swarmlet.api.types.ConfigSpec.newBuilder().setAnnotations(Annotations.newBuilder().setName("app.conf")))
@@ -281,7 +281,7 @@ class RemoteTest {
         assertEquals(secretId, a.secrets().get(0).getId());
         assertEquals("db_pass", a.secrets().get(0).getName());
         assertEquals(1, a.secrets().get(0).getVersion());
-        assertEquals("s3cr3t-remote", a.secrets().get(0).getData().toStringUtf8());
+        assertEquals("leak-canary-s3cr3t-remote", a.secrets().get(0).getData().toStringUtf8());
         assertEquals(List.of("app.conf=listen=80"), a.configs().stream()
                 .map(c -> c.getName() + "=" + c.getData().toStringUtf8()).toList());
 

@@ -23,7 +23,7 @@ class DataKeyTest {
     @TempDir
     Path dir;
 
-    private static final byte[] VALUE = "db-password-s3cr3t-value".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] VALUE = "leak-canary-db-password-s3cr3t-value".getBytes(StandardCharsets.UTF_8);
     private static final byte[] AAD = "sec1@1".getBytes(StandardCharsets.UTF_8);
 
     @Test

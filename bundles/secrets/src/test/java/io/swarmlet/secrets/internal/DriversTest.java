@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 /** The built-in driver binds a value to its secret and version; the vault picks drivers by name. */
 class DriversTest {
 
-    private static final byte[] VALUE = "hunter2-very-secret".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] VALUE = "leak-canary-hunter2-very-secret".getBytes(StandardCharsets.UTF_8);
 
     @Test
     void theBuiltinDriverBindsSecretIdAndVersion() {

@@ -118,7 +118,9 @@ class MultiManagerTest {
         assertEquals(newLeader.nodeId, other.store.membership().leaderId());
 
         // the old leader comes back as a follower; its store is registered only once it has caught up
-        oldLeader.start();
+        // (given time to find the leader: after 2 s without one it would serve its local copy, which a
+        // loaded machine running the other test fork can take)
+        oldLeader.start(config().withLeaderWaitTimeout(Duration.ofSeconds(20)));
         assertTrue(has(oldLeader, "after"), "a restarted manager serves once caught up with the leader");
         assertFalse(oldLeader.store.isLeader());
         oldLeader.store.update(tx -> tx.create(Kind.SERVICE, service("later", "later")));
