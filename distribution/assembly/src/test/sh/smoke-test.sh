@@ -110,7 +110,9 @@ ok
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 port=""
 for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 30000))
+    # below the kernel's ephemeral range (32768-60999 by default): a port there can be the local
+    # end of some outgoing connection, which a connect probe does not see but a bind fails on
+    p=$((20000 + RANDOM % 12000))
     if port_free "$p" && port_free $((p + 1)); then port=$p; break; fi
 done
 [ -n "$port" ] || fail "no free port pair found"

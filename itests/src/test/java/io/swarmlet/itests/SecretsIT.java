@@ -222,6 +222,14 @@ class SecretsIT {
         for (Path hit : filesContaining(PASS_2)) {
             assertTrue(hit.startsWith(w1.state.resolve("secrets")), "the new value in clear outside the worker's tmpfs: " + hit);
         }
+
+        // --secret-rm rolls like any update: the next task has the pinned file no more
+        await("the rotation's update to complete", 90, () -> ok(m1, "service", "inspect", SERVICE),
+                inspect2 -> inspect2.contains("\"COMPLETED\""));
+        ok(m1, "service", "update", "--secret-rm", "/run/secrets/first", SERVICE);
+        String without = awaitContainer("a task of " + SERVICE + " without the pinned secret", after);
+        assertNotEquals(0, docker("exec", without, "test", "-e", "/run/secrets/first").exit(), "/run/secrets/first is gone");
+        assertEquals(PASS_2, exec(without, "cat", "/run/secrets/db_pass"));
     }
 
     @Test

@@ -40,6 +40,11 @@ public class SwarmletCommand {
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile io.swarmlet.api.node.Modules modules;
 
+    /** This manager's data key lock: while locked there is no ControlApi, and {@code swarm unlock} goes here. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile io.swarmlet.api.security.Keyring keyring;
+
     public SwarmletCommand() {
     }
 
@@ -51,9 +56,47 @@ public class SwarmletCommand {
     private ControlApi api() {
         ControlApi a = api;
         if (a == null) {
+            io.swarmlet.api.security.Keyring k = keyring;
+            if (k != null && k.locked()) {
+                return locked(k);
+            }
             throw new ControlException(ControlException.Code.FAILED_PRECONDITION, NOT_A_MANAGER);
         }
         return a;
+    }
+
+    /**
+     * What the shell of a locked manager talks to: {@code swarm unlock} opens the
+     * data key, every other call is refused with {@link io.swarmlet.api.security.Keyring#LOCKED_MESSAGE},
+     * as on the control socket.
+     */
+    static ControlApi locked(io.swarmlet.api.security.Keyring keyring) {
+        return (ControlApi) java.lang.reflect.Proxy.newProxyInstance(ControlApi.class.getClassLoader(),
+                new Class<?>[] {ControlApi.class}, (proxy, method, args) -> {
+                    switch (method.getName()) {
+                        case "unlockSwarm" -> {
+                            try {
+                                keyring.unlock(((io.swarmlet.api.types.UnlockSwarmRequest) args[0]).getUnlockKey());
+                            } catch (IllegalArgumentException e) {
+                                throw new ControlException(ControlException.Code.INVALID_ARGUMENT, e.getMessage());
+                            } catch (IllegalStateException e) {
+                                throw new ControlException(ControlException.Code.FAILED_PRECONDITION, e.getMessage());
+                            }
+                            return io.swarmlet.api.types.UnlockSwarmResponse.getDefaultInstance();
+                        }
+                        case "toString" -> {
+                            return "locked manager";
+                        }
+                        case "hashCode" -> {
+                            return System.identityHashCode(proxy);
+                        }
+                        case "equals" -> {
+                            return proxy == args[0];
+                        }
+                        default -> throw new ControlException(ControlException.Code.FAILED_PRECONDITION,
+                                io.swarmlet.api.security.Keyring.LOCKED_MESSAGE);
+                    }
+                });
     }
 
     private String leave(boolean force) {
