@@ -548,50 +548,7 @@ final class FlagValues {
 
     /** {@code text} split into words the way a POSIX shell would (quotes and backslashes), for {@code --entrypoint} and {@code --args}. */
     static List<String> shellWords(String text) {
-        List<String> words = new ArrayList<>();
-        StringBuilder cur = new StringBuilder();
-        boolean inWord = false;
-        char quote = 0;
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (quote == '\'') {
-                if (c == '\'') {
-                    quote = 0;
-                } else {
-                    cur.append(c);
-                }
-            } else if (quote == '"') {
-                if (c == '"') {
-                    quote = 0;
-                } else if (c == '\\' && i + 1 < text.length() && "\"\\$`".indexOf(text.charAt(i + 1)) >= 0) {
-                    cur.append(text.charAt(++i));
-                } else {
-                    cur.append(c);
-                }
-            } else if (Character.isWhitespace(c)) {
-                if (inWord) {
-                    words.add(cur.toString());
-                    cur.setLength(0);
-                    inWord = false;
-                }
-            } else {
-                inWord = true;
-                if (c == '\'' || c == '"') {
-                    quote = c;
-                } else if (c == '\\' && i + 1 < text.length()) {
-                    cur.append(text.charAt(++i));
-                } else {
-                    cur.append(c);
-                }
-            }
-        }
-        if (quote != 0) {
-            throw new IllegalArgumentException("unterminated quote in \"" + text + "\"");
-        }
-        if (inWord) {
-            words.add(cur.toString());
-        }
-        return words;
+        return io.swarmlet.api.types.ShellWords.split(text);
     }
 
     // ------------------------------------------------------------ picocli converters
