@@ -526,24 +526,6 @@ final class FlagValues {
         return (int) mode;
     }
 
-    /** Where a secret reference puts the file: its target, or under /run/secrets/ (the default and relative targets). */
-    static String secretPath(SecretReference r) {
-        String t = r.getTarget();
-        if (t.isEmpty()) {
-            return "/run/secrets/" + r.getSecretName();
-        }
-        return t.startsWith("/") ? t : "/run/secrets/" + t;
-    }
-
-    /** Where a config reference puts the file: its target, or {@code /NAME} by default. */
-    static String configPath(ConfigReference r) {
-        String t = r.getTarget();
-        if (t.isEmpty()) {
-            return "/" + r.getConfigName();
-        }
-        return t.startsWith("/") ? t : "/" + t;
-    }
-
     // ------------------------------------------------------------ shell words
 
     /** {@code text} split into words the way a POSIX shell would (quotes and backslashes), for {@code --entrypoint} and {@code --args}. */

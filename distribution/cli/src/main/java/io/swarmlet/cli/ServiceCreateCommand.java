@@ -1,5 +1,6 @@
 package io.swarmlet.cli;
 
+import io.swarmlet.api.types.PayloadTargets;
 import io.swarmlet.api.types.ConfigReference;
 import io.swarmlet.api.types.ContainerSpec;
 import io.swarmlet.api.types.CreateServiceRequest;
@@ -224,16 +225,16 @@ final class ServiceCreateCommand extends CliCommand {
     static void checkPayloadTargets(List<SecretReference> secrets, List<ConfigReference> configs) {
         java.util.Set<String> seen = new java.util.HashSet<>();
         for (SecretReference r : secrets) {
-            if (!seen.add(FlagValues.secretPath(r))) {
+            if (!seen.add(PayloadTargets.of(r))) {
                 throw new IllegalArgumentException("duplicate secret target for " + r.getSecretName() + " not allowed ("
-                        + FlagValues.secretPath(r) + ")");
+                        + PayloadTargets.of(r) + ")");
             }
         }
         seen.clear();
         for (ConfigReference r : configs) {
-            if (!seen.add(FlagValues.configPath(r))) {
+            if (!seen.add(PayloadTargets.of(r))) {
                 throw new IllegalArgumentException("duplicate config target for " + r.getConfigName() + " not allowed ("
-                        + FlagValues.configPath(r) + ")");
+                        + PayloadTargets.of(r) + ")");
             }
         }
     }

@@ -1,5 +1,6 @@
 package io.swarmlet.cli;
 
+import io.swarmlet.api.types.PayloadTargets;
 import io.swarmlet.api.types.ConfigReference;
 import io.swarmlet.api.types.ContainerSpec;
 import io.swarmlet.api.types.HealthConfig;
@@ -132,7 +133,7 @@ final class ServicePretty {
         if (c.getConfigsCount() > 0) {
             l.add("Configs:");
             for (ConfigReference r : c.getConfigsList()) {
-                l.add(" Target:\t" + FlagValues.configPath(r));
+                l.add(" Target:\t" + PayloadTargets.of(r));
                 l.add("  Source:\t" + r.getConfigName());
                 payloadVersion(l, r.getVersion(), r.getPinned());
             }
@@ -140,7 +141,7 @@ final class ServicePretty {
         if (c.getSecretsCount() > 0) {
             l.add("Secrets:");
             for (SecretReference r : c.getSecretsList()) {
-                l.add(" Target:\t" + FlagValues.secretPath(r));
+                l.add(" Target:\t" + PayloadTargets.of(r));
                 l.add("  Source:\t" + r.getSecretName());
                 payloadVersion(l, r.getVersion(), r.getPinned());
             }

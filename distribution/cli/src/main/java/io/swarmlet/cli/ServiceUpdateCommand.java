@@ -1,5 +1,6 @@
 package io.swarmlet.cli;
 
+import io.swarmlet.api.types.PayloadTargets;
 import io.swarmlet.api.types.ConfigReference;
 import io.swarmlet.api.types.ContainerSpec;
 import io.swarmlet.api.types.EndpointSpec;
@@ -207,13 +208,13 @@ final class ServiceUpdateCommand extends CliCommand {
         if (!secretAdd.isEmpty() || !secretRm.isEmpty()) {
             List<SecretReference> secrets = editRefs(c.getSecretsList(),
                     secretAdd.stream().map(FlagValues.PayloadRef::secret).toList(), secretRm,
-                    SecretReference::getSecretName, SecretReference::getSecretId, SecretReference::getTarget, FlagValues::secretPath);
+                    SecretReference::getSecretName, SecretReference::getSecretId, SecretReference::getTarget, (java.util.function.Function<SecretReference, String>) PayloadTargets::of);
             c.clearSecrets().addAllSecrets(secrets);
         }
         if (!configAdd.isEmpty() || !configRm.isEmpty()) {
             List<ConfigReference> configs = editRefs(c.getConfigsList(),
                     configAdd.stream().map(FlagValues.PayloadRef::config).toList(), configRm,
-                    ConfigReference::getConfigName, ConfigReference::getConfigId, ConfigReference::getTarget, FlagValues::configPath);
+                    ConfigReference::getConfigName, ConfigReference::getConfigId, ConfigReference::getTarget, (java.util.function.Function<ConfigReference, String>) PayloadTargets::of);
             c.clearConfigs().addAllConfigs(configs);
         }
 

@@ -5,6 +5,7 @@ import io.swarmlet.api.dispatcher.Assignments;
 import io.swarmlet.api.types.ConfigReference;
 import io.swarmlet.api.types.ContainerSpec;
 import io.swarmlet.api.types.Mount;
+import io.swarmlet.api.types.PayloadTargets;
 import io.swarmlet.api.types.PayloadValue;
 import io.swarmlet.api.types.SecretReference;
 import io.swarmlet.api.types.Task;
@@ -54,8 +55,6 @@ final class PayloadFiles {
 
     private static final Logger LOG = LogManager.getLogger(PayloadFiles.class);
 
-    /** Where a secret with a relative target goes in the container. */
-    static final String SECRETS_TARGET_DIR = "/run/secrets/";
     static final int DEFAULT_MODE = 0444;
     static final String TMPFS_OPTIONS = "mode=0700,size=64m";
     static final String NOT_MEMORY_BACKED = "secrets need memory-backed storage: ";
@@ -230,12 +229,12 @@ final class PayloadFiles {
         for (int i = 0; i < c.getSecretsCount(); i++) {
             SecretReference r = c.getSecrets(i);
             c.addMounts(Mount.newBuilder().setType(Mount.Type.BIND).setReadOnly(true)
-                    .setSource(secretFile(t.getId(), i, r).toString()).setTarget(secretTarget(r)));
+                    .setSource(secretFile(t.getId(), i, r).toString()).setTarget(PayloadTargets.of(r)));
         }
         for (int i = 0; i < c.getConfigsCount(); i++) {
             ConfigReference r = c.getConfigs(i);
             c.addMounts(Mount.newBuilder().setType(Mount.Type.BIND).setReadOnly(true)
-                    .setSource(configFile(t.getId(), i, r).toString()).setTarget(configTarget(r)));
+                    .setSource(configFile(t.getId(), i, r).toString()).setTarget(PayloadTargets.of(r)));
         }
         return b.build();
     }
@@ -306,22 +305,6 @@ final class PayloadFiles {
 
     private Path configFile(String taskId, int index, ConfigReference r) {
         return configsDir.resolve(taskId).resolve(r.getConfigId() + "." + r.getVersion() + "." + index);
-    }
-
-    static String secretTarget(SecretReference r) {
-        String t = r.getTarget();
-        if (t.isEmpty()) {
-            return SECRETS_TARGET_DIR + r.getSecretName();
-        }
-        return t.startsWith("/") ? t : SECRETS_TARGET_DIR + t;
-    }
-
-    static String configTarget(ConfigReference r) {
-        String t = r.getTarget();
-        if (t.isEmpty()) {
-            return "/" + r.getConfigName();
-        }
-        return t.startsWith("/") ? t : "/" + t;
     }
 
     private void writeFile(String taskId, Path file, ByteString data, String uid, String gid, int mode, String what,

@@ -7,6 +7,7 @@ import io.swarmlet.api.types.Config;
 import io.swarmlet.api.types.ConfigReference;
 import io.swarmlet.api.types.ContainerSpec;
 import io.swarmlet.api.types.Secret;
+import io.swarmlet.api.types.PayloadTargets;
 import io.swarmlet.api.types.SecretReference;
 import io.swarmlet.api.types.Service;
 import io.swarmlet.api.types.ServiceSpec;
@@ -27,8 +28,6 @@ import java.util.Map;
  */
 final class PayloadRefs {
 
-    /** Where secrets go in a container by default, and relative secret targets are taken from. */
-    static final String SECRETS_DIR = "/run/secrets/";
     static final int DEFAULT_MODE = 0444;
 
     private PayloadRefs() {}
@@ -49,8 +48,7 @@ final class PayloadRefs {
             long latest = latest("secret", name, s.getVersionsCount() == 0 ? 0 : s.getVersions(s.getVersionsCount() - 1).getVersion());
             long version = version("secret", name, r.getVersion(), latest,
                     s.getVersionsList().stream().anyMatch(v -> v.getVersion() == r.getVersion()));
-            String target = target("secret", name, r.getTarget().isEmpty() ? SECRETS_DIR + name
-                    : r.getTarget().startsWith("/") ? r.getTarget() : SECRETS_DIR + r.getTarget());
+            String target = target("secret", name, PayloadTargets.secret(r.getTarget(), name));
             claim(targets, target, "secret " + name);
             cb.setSecrets(i, r.toBuilder().setSecretId(s.getId()).setSecretName(name).setVersion(version)
                     .setTarget(target).setUid(id("uid", name, r.getUid())).setGid(id("gid", name, r.getGid()))
@@ -63,8 +61,7 @@ final class PayloadRefs {
             long latest = latest("config", name, s.getVersionsCount() == 0 ? 0 : s.getVersions(s.getVersionsCount() - 1).getVersion());
             long version = version("config", name, r.getVersion(), latest,
                     s.getVersionsList().stream().anyMatch(v -> v.getVersion() == r.getVersion()));
-            String target = target("config", name, r.getTarget().isEmpty() ? "/" + name
-                    : r.getTarget().startsWith("/") ? r.getTarget() : "/" + r.getTarget());
+            String target = target("config", name, PayloadTargets.config(r.getTarget(), name));
             claim(targets, target, "config " + name);
             cb.setConfigs(i, r.toBuilder().setConfigId(s.getId()).setConfigName(name).setVersion(version)
                     .setTarget(target).setUid(id("uid", name, r.getUid())).setGid(id("gid", name, r.getGid()))
@@ -116,7 +113,7 @@ final class PayloadRefs {
         }
         if (target.endsWith("/") || target.contains("//")) {
             throw ControlException.invalid("invalid target \"" + target + "\" for " + kind + " " + name
-                    + ": give a file path, e.g. " + (kind.equals("secret") ? SECRETS_DIR + name : "/" + name));
+                    + ": give a file path, e.g. " + (kind.equals("secret") ? PayloadTargets.SECRETS_DIR + name : "/" + name));
         }
         return target;
     }
