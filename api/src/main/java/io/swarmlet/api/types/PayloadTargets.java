@@ -33,11 +33,11 @@ public final class PayloadTargets {
         return target.startsWith("/") ? target : "/" + target;
     }
 
-    public static String of(SecretReference r) {
+    public static String secret(SecretReference r) {
         return secret(r.getTarget(), r.getSecretName());
     }
 
-    public static String of(ConfigReference r) {
+    public static String config(ConfigReference r) {
         return config(r.getTarget(), r.getConfigName());
     }
 }

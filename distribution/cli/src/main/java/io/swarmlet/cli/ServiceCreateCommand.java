@@ -225,16 +225,16 @@ final class ServiceCreateCommand extends CliCommand {
     static void checkPayloadTargets(List<SecretReference> secrets, List<ConfigReference> configs) {
         java.util.Set<String> seen = new java.util.HashSet<>();
         for (SecretReference r : secrets) {
-            if (!seen.add(PayloadTargets.of(r))) {
+            if (!seen.add(PayloadTargets.secret(r))) {
                 throw new IllegalArgumentException("duplicate secret target for " + r.getSecretName() + " not allowed ("
-                        + PayloadTargets.of(r) + ")");
+                        + PayloadTargets.secret(r) + ")");
             }
         }
         seen.clear();
         for (ConfigReference r : configs) {
-            if (!seen.add(PayloadTargets.of(r))) {
+            if (!seen.add(PayloadTargets.config(r))) {
                 throw new IllegalArgumentException("duplicate config target for " + r.getConfigName() + " not allowed ("
-                        + PayloadTargets.of(r) + ")");
+                        + PayloadTargets.config(r) + ")");
             }
         }
     }

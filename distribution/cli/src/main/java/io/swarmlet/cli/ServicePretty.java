@@ -133,7 +133,7 @@ final class ServicePretty {
         if (c.getConfigsCount() > 0) {
             l.add("Configs:");
             for (ConfigReference r : c.getConfigsList()) {
-                l.add(" Target:\t" + PayloadTargets.of(r));
+                l.add(" Target:\t" + PayloadTargets.config(r));
                 l.add("  Source:\t" + r.getConfigName());
                 payloadVersion(l, r.getVersion(), r.getPinned());
             }
@@ -141,7 +141,7 @@ final class ServicePretty {
         if (c.getSecretsCount() > 0) {
             l.add("Secrets:");
             for (SecretReference r : c.getSecretsList()) {
-                l.add(" Target:\t" + PayloadTargets.of(r));
+                l.add(" Target:\t" + PayloadTargets.secret(r));
                 l.add("  Source:\t" + r.getSecretName());
                 payloadVersion(l, r.getVersion(), r.getPinned());
             }

@@ -208,13 +208,13 @@ final class ServiceUpdateCommand extends CliCommand {
         if (!secretAdd.isEmpty() || !secretRm.isEmpty()) {
             List<SecretReference> secrets = editRefs(c.getSecretsList(),
                     secretAdd.stream().map(FlagValues.PayloadRef::secret).toList(), secretRm,
-                    SecretReference::getSecretName, SecretReference::getSecretId, SecretReference::getTarget, (java.util.function.Function<SecretReference, String>) PayloadTargets::of);
+                    SecretReference::getSecretName, SecretReference::getSecretId, SecretReference::getTarget, PayloadTargets::secret);
             c.clearSecrets().addAllSecrets(secrets);
         }
         if (!configAdd.isEmpty() || !configRm.isEmpty()) {
             List<ConfigReference> configs = editRefs(c.getConfigsList(),
                     configAdd.stream().map(FlagValues.PayloadRef::config).toList(), configRm,
-                    ConfigReference::getConfigName, ConfigReference::getConfigId, ConfigReference::getTarget, (java.util.function.Function<ConfigReference, String>) PayloadTargets::of);
+                    ConfigReference::getConfigName, ConfigReference::getConfigId, ConfigReference::getTarget, PayloadTargets::config);
             c.clearConfigs().addAllConfigs(configs);
         }
 

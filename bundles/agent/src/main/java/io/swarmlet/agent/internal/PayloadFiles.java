@@ -229,12 +229,12 @@ final class PayloadFiles {
         for (int i = 0; i < c.getSecretsCount(); i++) {
             SecretReference r = c.getSecrets(i);
             c.addMounts(Mount.newBuilder().setType(Mount.Type.BIND).setReadOnly(true)
-                    .setSource(secretFile(t.getId(), i, r).toString()).setTarget(PayloadTargets.of(r)));
+                    .setSource(secretFile(t.getId(), i, r).toString()).setTarget(PayloadTargets.secret(r)));
         }
         for (int i = 0; i < c.getConfigsCount(); i++) {
             ConfigReference r = c.getConfigs(i);
             c.addMounts(Mount.newBuilder().setType(Mount.Type.BIND).setReadOnly(true)
-                    .setSource(configFile(t.getId(), i, r).toString()).setTarget(PayloadTargets.of(r)));
+                    .setSource(configFile(t.getId(), i, r).toString()).setTarget(PayloadTargets.config(r)));
         }
         return b.build();
     }
