@@ -133,6 +133,34 @@ public interface ControlApi {
         throw new ControlException(ControlException.Code.FAILED_PRECONDITION, "swarm is not locked");
     }
 
+    /**
+     * Creates a cluster network: name valid and unused; the manager allocates its
+     * subnet (a free /24 from 10.0.0.0/8 unless {@code spec.ipam} gives one), the
+     * gateway, the task range (lower half) and {@code dns_addr}. @since 1.3
+     */
+    default CreateNetworkResponse createNetwork(CreateNetworkRequest request) { throw unimplemented("networks"); }
+
+    /** By name, ID or ID prefix. @since 1.3 */
+    default GetNetworkResponse getNetwork(GetNetworkRequest request) { throw unimplemented("networks"); }
+
+    /** @since 1.3 */
+    default ListNetworksResponse listNetworks(ListNetworksRequest request) { throw unimplemented("networks"); }
+
+    /**
+     * @throws ControlException FAILED_PRECONDITION while a service is attached to it (naming the services)
+     * @since 1.3
+     */
+    default RemoveNetworkResponse removeNetwork(RemoveNetworkRequest request) { throw unimplemented("networks"); }
+
+    /** Served by the {@link Stacks} service when the stack bundle runs. @since 1.3 */
+    default DeployStackResponse deployStack(DeployStackRequest request) { throw unimplemented("stacks"); }
+
+    /** @since 1.3 */
+    default ListStacksResponse listStacks(ListStacksRequest request) { throw unimplemented("stacks"); }
+
+    /** @since 1.3 */
+    default RemoveStackResponse removeStack(RemoveStackRequest request) { throw unimplemented("stacks"); }
+
     private static ControlException unimplemented(String what) {
         return new ControlException(ControlException.Code.UNIMPLEMENTED, "this manager does not serve " + what);
     }

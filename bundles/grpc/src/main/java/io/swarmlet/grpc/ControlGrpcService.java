@@ -281,6 +281,14 @@ public final class ControlGrpcService extends ControlGrpc.ControlImplBase {
     @Override public void rotateConfig(RotateConfigRequest q, StreamObserver<RotateConfigResponse> o) { unary(q, o, r -> api().rotateConfig(r)); }
     @Override public void getUnlockKey(GetUnlockKeyRequest q, StreamObserver<GetUnlockKeyResponse> o) { unary(q, o, r -> api().getUnlockKey(r)); }
     @Override public void unlockSwarm(UnlockSwarmRequest q, StreamObserver<UnlockSwarmResponse> o) { unary(q, o, r -> api().unlockSwarm(r)); }
+    // networks, stacks (1.3)
+    @Override public void createNetwork(CreateNetworkRequest q, StreamObserver<CreateNetworkResponse> o) { unary(q, o, r -> api().createNetwork(r)); }
+    @Override public void getNetwork(GetNetworkRequest q, StreamObserver<GetNetworkResponse> o) { unary(q, o, r -> api().getNetwork(r)); }
+    @Override public void listNetworks(ListNetworksRequest q, StreamObserver<ListNetworksResponse> o) { unary(q, o, r -> api().listNetworks(r)); }
+    @Override public void removeNetwork(RemoveNetworkRequest q, StreamObserver<RemoveNetworkResponse> o) { unary(q, o, r -> api().removeNetwork(r)); }
+    @Override public void deployStack(DeployStackRequest q, StreamObserver<DeployStackResponse> o) { unary(q, o, r -> api().deployStack(r)); }
+    @Override public void listStacks(ListStacksRequest q, StreamObserver<ListStacksResponse> o) { unary(q, o, r -> api().listStacks(r)); }
+    @Override public void removeStack(RemoveStackRequest q, StreamObserver<RemoveStackResponse> o) { unary(q, o, r -> api().removeStack(r)); }
 
     @Override
     public void leaveSwarm(LeaveSwarmRequest q, StreamObserver<LeaveSwarmResponse> o) {

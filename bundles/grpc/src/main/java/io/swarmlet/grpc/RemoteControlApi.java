@@ -103,6 +103,14 @@ public final class RemoteControlApi implements ControlApi, AutoCloseable {
     @Override public ListConfigsResponse listConfigs(ListConfigsRequest q) { return call(() -> s().listConfigs(q)); }
     @Override public RemoveConfigResponse removeConfig(RemoveConfigRequest q) { return call(() -> s().removeConfig(q)); }
     @Override public RotateConfigResponse rotateConfig(RotateConfigRequest q) { return call(() -> s().rotateConfig(q)); }
+    // networks, stacks (1.3)
+    @Override public CreateNetworkResponse createNetwork(CreateNetworkRequest q) { return call(() -> s().createNetwork(q)); }
+    @Override public GetNetworkResponse getNetwork(GetNetworkRequest q) { return call(() -> s().getNetwork(q)); }
+    @Override public ListNetworksResponse listNetworks(ListNetworksRequest q) { return call(() -> s().listNetworks(q)); }
+    @Override public RemoveNetworkResponse removeNetwork(RemoveNetworkRequest q) { return call(() -> s().removeNetwork(q)); }
+    @Override public DeployStackResponse deployStack(DeployStackRequest q) { return call(() -> s().deployStack(q)); }
+    @Override public ListStacksResponse listStacks(ListStacksRequest q) { return call(() -> s().listStacks(q)); }
+    @Override public RemoveStackResponse removeStack(RemoveStackRequest q) { return call(() -> s().removeStack(q)); }
     @Override public GetUnlockKeyResponse getUnlockKey(GetUnlockKeyRequest q) { return call(() -> s().getUnlockKey(q)); }
     @Override public UnlockSwarmResponse unlockSwarm(UnlockSwarmRequest q) { return call(() -> s().unlockSwarm(q)); }
 

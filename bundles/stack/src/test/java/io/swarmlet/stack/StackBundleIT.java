@@ -43,7 +43,7 @@ class StackBundleIT {
         config.put(Constants.FRAMEWORK_STORAGE, tmp.resolve("felix-cache").toString());
         config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
         config.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, "org.slf4j;version=2.0.17,org.slf4j.spi;version=2.0.17,"
-                + "org.slf4j.helpers;version=2.0.17,org.slf4j.event;version=2.0.17,io.swarmlet.api.types;version=1.1.0");
+                + "org.slf4j.helpers;version=2.0.17,org.slf4j.event;version=2.0.17,io.swarmlet.api.types;version=1.2.0");
         Framework framework = new FrameworkFactory().newFramework(config);
         framework.start();
         try {
