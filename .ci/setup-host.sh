@@ -200,3 +200,11 @@ for prog in udpecho httpecho; do
     rm -rf "$ctx"
     log "built image swarmlet/$prog:1"
 done
+
+# swarmlet/kvstore:1 and swarmlet/hitcounter:1 — stand-ins for redis and flin/page-hit-counter in the
+# seed's compose files (StackIT): busybox plus the scripts and Dockerfile in .ci/images/<name>/
+for img in kvstore hitcounter; do
+    image_exists "swarmlet/$img:1" && continue
+    DOCKER_BUILDKIT=0 docker build -q -t "swarmlet/$img:1" "$here/images/$img" >/dev/null 2>&1 || die "docker build of swarmlet/$img:1 failed"
+    log "built image swarmlet/$img:1"
+done

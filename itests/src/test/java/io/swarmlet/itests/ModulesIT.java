@@ -219,4 +219,44 @@ class ModulesIT {
         Dist.Result cat = docker("exec", after, "cat", "/run/secrets/mod_pass");
         assertEquals(value + "-2", cat.out(), cat.toString());
     }
+
+    /**
+     * The stack bundle and the mesh (which answers the stack's virtual IPs and DNS)
+     * updated while a stack runs: no container is replaced, the counter still reaches
+     * {@code redis} by name, and a redeploy of the same file through the new stack code
+     * changes nothing.
+     */
+    @Test
+    @Order(7)
+    void updatingTheStackAndMeshModulesKeepsAStackRunning() throws Exception {
+        Path file = Files.writeString(root.resolve("stack.yml"), """
+                services:
+                  redis:
+                    image: swarmlet/kvstore:1
+                  app:
+                    image: swarmlet/hitcounter:1
+                    ports: ["18087:5000"]
+                """);
+        node.ok("stack", "deploy", "-c", file.toString(), "mods");
+        ClusterIT.awaitReplicas(node, "mods_app", "1/1");
+        ClusterIT.awaitReplicas(node, "mods_redis", "1/1");
+        await("the counter to reach redis", 60, () -> MeshIT.get(node.host, 18087, null),
+                b -> b.startsWith("You have hit this page"));
+        List<String> before = lines(docker("ps", "-q", "--no-trunc", "--filter", "label=com.docker.stack.namespace=mods").out())
+                .stream().sorted().toList();
+        assertEquals(2, before.size());
+        for (String module : List.of("stack", "mesh")) {
+            long t0 = System.nanoTime();
+            Dist.Result r = node.ok("module", "update", module, bundleJar(module).toString());
+            figures.put("update " + module + " (stack running) ms", String.valueOf((System.nanoTime() - t0) / 1_000_000));
+            assertTrue(r.out().contains("module io.swarmlet." + module + " updated"), r.toString());
+        }
+        await("the counter to reach redis after the updates", 30, () -> MeshIT.get(node.host, 18087, null),
+                b -> b.startsWith("You have hit this page"));
+        Dist.Result again = node.ok("stack", "deploy", "-c", file.toString(), "mods");
+        assertFalse(again.out().contains("Updating service"), "nothing changed: " + again);
+        assertEquals(before, lines(docker("ps", "-q", "--no-trunc", "--filter", "label=com.docker.stack.namespace=mods").out())
+                .stream().sorted().toList(), "no container was replaced");
+        node.ok("stack", "rm", "mods");
+    }
 }

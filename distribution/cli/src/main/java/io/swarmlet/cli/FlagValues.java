@@ -2,6 +2,7 @@ package io.swarmlet.cli;
 
 import io.swarmlet.api.types.ConfigReference;
 import io.swarmlet.api.types.Mount;
+import io.swarmlet.api.types.NetworkAttachmentConfig;
 import io.swarmlet.api.types.PortConfig;
 import io.swarmlet.api.types.SecretReference;
 import java.math.BigDecimal;
@@ -25,8 +26,9 @@ import picocli.CommandLine.TypeConversionException;
  * plain bytes), CPUs as decimals ({@code 0.5}), {@code --publish} in short
  * ({@code 8080:80/udp}) and long ({@code mode=host,target=80}) syntax,
  * {@code --mount} fields, {@code --secret} and {@code --config} references
- * ({@code db_pass}, {@code source=db_pass@2,target=/etc/db,mode=0400}) and
- * shell words ({@code --entrypoint}).
+ * ({@code db_pass}, {@code source=db_pass@2,target=/etc/db,mode=0400}),
+ * {@code --network} ({@code backend}, {@code name=backend,alias=db}),
+ * {@code --host} ({@code db.local:10.0.0.5}) and shell words ({@code --entrypoint}).
  *
  * <p>Every parser throws {@link IllegalArgumentException} with a message that
  * says what is wrong and what would be right; the picocli converters nested
@@ -526,6 +528,97 @@ final class FlagValues {
         return (int) mode;
     }
 
+    // ------------------------------------------------------------ networks and hosts
+
+    /**
+     * One {@code --network} value, docker's syntax: a network name or ID, or
+     * {@code name=NETWORK,alias=ALIAS[,alias=...]}.
+     */
+    static NetworkAttachmentConfig network(String text) {
+        String v = text.trim();
+        if (v.isEmpty()) {
+            throw new IllegalArgumentException("network name/id is not specified");
+        }
+        if (!v.contains("=")) {
+            return NetworkAttachmentConfig.newBuilder().setTarget(v).build();
+        }
+        NetworkAttachmentConfig.Builder n = NetworkAttachmentConfig.newBuilder();
+        for (String field : csv(v)) {
+            int eq = field.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("invalid field " + field);
+            }
+            String key = field.substring(0, eq).trim().toLowerCase(Locale.ROOT);
+            String val = field.substring(eq + 1).trim();
+            switch (key) {
+                case "name": n.setTarget(val); break;
+                case "alias":
+                    if (val.isEmpty()) {
+                        throw new IllegalArgumentException("invalid field " + field + ": an alias is a name");
+                    }
+                    n.addAliases(val);
+                    break;
+                default:
+                    throw new IllegalArgumentException("invalid field key " + key + " (use name and alias)");
+            }
+        }
+        if (n.getTarget().isEmpty()) {
+            throw new IllegalArgumentException("network name/id is not specified");
+        }
+        return n.build();
+    }
+
+    private static final Pattern IPV4 = Pattern.compile("((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)");
+    private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:]*:[0-9A-Fa-f:]*(:" + IPV4.pattern() + ")?");
+
+    /** Whether {@code s} is an IPv4 or IPv6 address (no name lookups). */
+    static boolean isIp(String s) {
+        if (IPV4.matcher(s).matches()) {
+            return true;
+        }
+        if (!IPV6.matcher(s).matches()) {
+            return false;
+        }
+        int doubles = s.split("::", -1).length - 1;
+        String[] groups = s.replace("::", ":").split(":");
+        if (doubles > 1) {
+            return false;
+        }
+        for (String g : groups) {
+            if (g.length() > 4 && !IPV4.matcher(g).matches()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * One {@code --host} value, docker's {@code HOST:IP} (or {@code HOST=IP}), as the
+     * {@code /etc/hosts} line the container gets: {@code "IP HOST"}.
+     */
+    static String host(String text) {
+        String v = text.trim();
+        int sep = v.indexOf('=');
+        if (sep < 0) {
+            sep = v.indexOf(':');
+        }
+        if (sep <= 0) {
+            throw new IllegalArgumentException("bad format for add-host: \"" + text + "\" (use HOST:IP)");
+        }
+        String host = v.substring(0, sep).trim();
+        String ip = v.substring(sep + 1).trim();
+        if (ip.startsWith("[") && ip.endsWith("]")) {
+            ip = ip.substring(1, ip.length() - 1);
+        }
+        if (host.isEmpty() || host.chars().anyMatch(Character::isWhitespace)) {
+            throw new IllegalArgumentException("bad format for add-host: \"" + text + "\" (use HOST:IP)");
+        }
+        if (!isIp(ip)) {
+            throw new IllegalArgumentException("invalid IP address in add-host: \"" + ip + "\"");
+        }
+        return ip + " " + host;
+    }
+
     // ------------------------------------------------------------ shell words
 
     /** {@code text} split into words the way a POSIX shell would (quotes and backslashes), for {@code --entrypoint} and {@code --args}. */
@@ -604,6 +697,22 @@ final class FlagValues {
         @Override
         public Mount convert(String value) {
             return FlagValues.convert(FlagValues::mount, value);
+        }
+    }
+
+    /** {@code --network backend} or {@code --network name=backend,alias=db}. */
+    static final class NetworkRef implements ITypeConverter<NetworkAttachmentConfig> {
+        @Override
+        public NetworkAttachmentConfig convert(String value) {
+            return FlagValues.convert(FlagValues::network, value);
+        }
+    }
+
+    /** {@code --host db.local:10.0.0.5}: the hosts line {@code "10.0.0.5 db.local"}. */
+    static final class HostEntry implements ITypeConverter<String> {
+        @Override
+        public String convert(String value) {
+            return FlagValues.convert(FlagValues::host, value);
         }
     }
 }

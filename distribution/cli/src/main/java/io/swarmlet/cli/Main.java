@@ -53,6 +53,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
                 ServiceCommands.class,
                 SecretCommands.class,
                 ConfigCommands.class,
+                NetworkCommands.class,
+                StackCommands.class,
                 ClusterCommands.class,
                 SwarmCommands.class,
                 ModuleCommands.class,
@@ -128,6 +130,10 @@ public final class Main implements Callable<Integer>, AutoCloseable {
     long convergeTimeoutMillis = CONVERGE_TIMEOUT_MILLIS;
     /** Where {@code -e KEY} (no value) looks the value up, as docker does: this process's environment. */
     UnaryOperator<String> environment = System::getenv;
+    /** The whole environment, for {@code stack deploy}'s interpolation variables (docker sends its process environment). */
+    Supplier<Map<String, String>> environ = System::getenv;
+    /** Where relative paths start ({@code stack deploy -c -}: the files a compose file names). */
+    Supplier<Path> workingDir = () -> Path.of("").toAbsolutePath();
     /** What {@code secret create NAME -} and {@code swarm unlock} read: this process's standard input (a shell session's in Gogo). */
     Supplier<InputStream> stdin = () -> System.in;
     /**

@@ -174,8 +174,11 @@ public final class ServiceCommands extends CliCommand.Group {
 
     // ------------------------------------------------------------ ls
 
-    @Command(name = "ls", aliases = "list", description = "List services.")
-    static final class Ls extends CliCommand {
+    /**
+     * What {@code service ls} and {@code stack services} share: docker's table, flags
+     * and filters over the services {@link #candidates} returns.
+     */
+    abstract static class ServiceList extends CliCommand {
         @Option(names = {"-q", "--quiet"}, description = "Only display IDs.")
         boolean quiet;
 
@@ -188,6 +191,14 @@ public final class ServiceCommands extends CliCommand.Group {
                 description = "Only services that match: id=PREFIX, name=PREFIX, label=KEY[=VALUE], "
                         + "mode=replicated|global|replicated-job|global-job.")
         List<String> filters = new ArrayList<>();
+
+        /** The services to choose from (before --filter). */
+        abstract List<Service> candidates(ControlApi api);
+
+        /** When no service is left: the exit code after saying so, or null to print the empty table. */
+        Integer none() {
+            return null;
+        }
 
         @Override
         public Integer call() {
@@ -202,8 +213,14 @@ public final class ServiceCommands extends CliCommand.Group {
                 throw usage(e.getMessage());
             }
             ControlApi api = api();
-            List<Service> services = new ArrayList<>(api.listServices(ListServicesRequest.getDefaultInstance()).getServicesList());
+            List<Service> services = new ArrayList<>(candidates(api));
             services.removeIf(filter.negate());
+            if (services.isEmpty()) {
+                Integer code = none();
+                if (code != null) {
+                    return code;
+                }
+            }
             services.sort(Comparator.comparing(Services::name, Output.NATURAL).thenComparing(Service::getId));
             if (quiet) {
                 services.forEach(s -> out().println(Services.shortId(s.getId())));
@@ -219,6 +236,14 @@ public final class ServiceCommands extends CliCommand.Group {
             }
             fmt.print(out(), services, fields(counts), s -> s);
             return Main.EXIT_OK;
+        }
+    }
+
+    @Command(name = "ls", aliases = "list", description = "List services.")
+    static final class Ls extends ServiceList {
+        @Override
+        List<Service> candidates(ControlApi api) {
+            return api.listServices(ListServicesRequest.getDefaultInstance()).getServicesList();
         }
     }
 
@@ -312,13 +337,19 @@ public final class ServiceCommands extends CliCommand.Group {
         return m;
     }
 
-    @Command(name = "ps", description = "List the tasks of one or more services.")
-    static final class Ps extends CliCommand {
+    /**
+     * What {@code service ps} and {@code stack ps} share: docker's task table, flags
+     * and filters over the tasks of the services {@link #services} finds.
+     */
+    abstract static class TaskList extends CliCommand {
         @Option(names = {"-q", "--quiet"}, description = "Only display task IDs.")
         boolean quiet;
 
         @Option(names = "--no-trunc", description = "Do not truncate output.")
         boolean noTrunc;
+
+        @Option(names = "--no-resolve", description = "Do not map IDs to Names.")
+        boolean noResolve;
 
         @Option(names = "--format", paramLabel = "FORMAT",
                 description = "'table' (default), 'json', 'table TEMPLATE' or a TEMPLATE with fields {{.ID}}, {{.Name}}, {{.Image}}, "
@@ -330,15 +361,20 @@ public final class ServiceCommands extends CliCommand.Group {
                         + "name=TASK-NAME-PREFIX, id=PREFIX.")
         List<String> filters = new ArrayList<>();
 
-        @Parameters(paramLabel = "SERVICE", arity = "1..*", description = SERVICE_REF)
-        List<String> refs;
+        /** The services whose tasks to list; what could not be found is an error printed after the table. */
+        abstract Lookup<Service> services(ControlApi api);
+
+        /** Called when no task is left to show (after the filters); may throw to make that an error. */
+        void none() {
+        }
 
         @Override
         public Integer call() {
             boolean trunc = !noTrunc && !quiet;
             Format fmt = format(format, Format.Kind.TABLE, taskFields(trunc, 0));
             if (fmt.is(Format.Kind.PRETTY)) {
-                throw usage("--format pretty is not available for service ps; use table, json or a template");
+                throw usage("--format pretty is not available for " + spec.qualifiedName().replaceFirst("^\\S+ ", "")
+                        + "; use table, json or a template");
             }
             Map<String, List<String>> byKey;
             try {
@@ -352,8 +388,11 @@ public final class ServiceCommands extends CliCommand.Group {
                 throw usage(e.getMessage());
             }
             ControlApi api = api();
-            Lookup<Service> found = lookupEach(refs, ref -> get(api, ref));
+            Lookup<Service> found = services(api);
             if (found.found.isEmpty()) {
+                if (found.errors.isEmpty()) {
+                    none();
+                }
                 return found.finish();
             }
             Map<String, String> serviceNames = new LinkedHashMap<>();
@@ -363,8 +402,21 @@ public final class ServiceCommands extends CliCommand.Group {
             List<Task> tasks = new ArrayList<>(tasks(api, new ArrayList<>(serviceNames.keySet())));
             List<Node> nodes = api.listNodes(ListNodesRequest.getDefaultInstance()).getNodesList();
             tasks.removeIf(taskFilter(api, byKey, nodes, serviceNames).negate());
+            if (tasks.isEmpty()) {
+                none();
+            }
             tasks.replaceAll(t -> withMeshError(t, nodes));
-            List<TaskRow> rows = rows(tasks, serviceNames, hostnames(nodes), fmt.is(Format.Kind.TABLE));
+            Map<String, String> shownNames = serviceNames;
+            Map<String, String> hostnames = hostnames(nodes);
+            if (noResolve) {
+                // docker's --no-resolve: IDs where names would be
+                shownNames = new LinkedHashMap<>();
+                for (String id : serviceNames.keySet()) {
+                    shownNames.put(id, id);
+                }
+                hostnames = Map.of();
+            }
+            List<TaskRow> rows = rows(tasks, shownNames, hostnames, fmt.is(Format.Kind.TABLE));
             if (quiet) {
                 rows.forEach(r -> out().println(r.task().getId()));
             } else {
@@ -397,8 +449,8 @@ public final class ServiceCommands extends CliCommand.Group {
             return t;
         }
 
-        private Predicate<Task> taskFilter(ControlApi api, Map<String, List<String>> byKey, List<Node> nodes,
-                                           Map<String, String> serviceNames) {
+        private static Predicate<Task> taskFilter(ControlApi api, Map<String, List<String>> byKey, List<Node> nodes,
+                                                  Map<String, String> serviceNames) {
             Predicate<Task> all = t -> true;
             for (Map.Entry<String, List<String>> e : byKey.entrySet()) {
                 List<String> values = e.getValue();
@@ -451,6 +503,17 @@ public final class ServiceCommands extends CliCommand.Group {
         }
     }
 
+    @Command(name = "ps", description = "List the tasks of one or more services.")
+    static final class Ps extends TaskList {
+        @Parameters(paramLabel = "SERVICE", arity = "1..*", description = SERVICE_REF)
+        List<String> refs;
+
+        @Override
+        Lookup<Service> services(ControlApi api) {
+            return lookupEach(refs, ref -> get(api, ref));
+        }
+    }
+
     // ------------------------------------------------------------ inspect
 
     @Command(name = "inspect", description = "Display detailed information on one or more services (JSON unless --pretty or --format).")
@@ -476,17 +539,41 @@ public final class ServiceCommands extends CliCommand.Group {
             Lookup<Service> found = lookupEach(refs, ref -> get(api, ref));
             if (fmt.is(Format.Kind.PRETTY)) {
                 long now = root().clock.millis();
+                Map<String, String> networkNames = networkNames(api, found.found);
                 for (int i = 0; i < found.found.size(); i++) {
                     if (i > 0) {
                         out().println();
                     }
-                    out().print(ServicePretty.render(found.found.get(i), now));
+                    out().print(ServicePretty.render(found.found.get(i), now, networkNames));
                 }
             } else {
                 fmt.print(out(), found.found, inspectFields(), s -> s);
             }
             return found.finish();
         }
+    }
+
+    /**
+     * Network ID to name, for the networks {@code services} are attached to; none asked
+     * for when no service has a network (and an older manager without networks is no error).
+     */
+    static Map<String, String> networkNames(ControlApi api, List<Service> services) {
+        boolean any = services.stream().anyMatch(s -> s.getSpec().getTask().getNetworksCount() > 0 || s.getSpec().getNetworksCount() > 0);
+        Map<String, String> names = new HashMap<>();
+        if (!any) {
+            return names;
+        }
+        try {
+            for (io.swarmlet.api.types.Network n : api.listNetworks(io.swarmlet.api.types.ListNetworksRequest.getDefaultInstance())
+                    .getNetworksList()) {
+                names.put(n.getId(), n.getSpec().getAnnotations().getName());
+            }
+        } catch (ControlException e) {
+            if (e.code() != ControlException.Code.UNIMPLEMENTED) {
+                throw e;
+            }
+        }
+        return names;
     }
 
     // ------------------------------------------------------------ rm

@@ -5,6 +5,7 @@ import io.swarmlet.api.types.ConfigReference;
 import io.swarmlet.api.types.ContainerSpec;
 import io.swarmlet.api.types.CreateServiceRequest;
 import io.swarmlet.api.types.Mount;
+import io.swarmlet.api.types.NetworkAttachmentConfig;
 import io.swarmlet.api.types.PlacementPreference;
 import io.swarmlet.api.types.PortConfig;
 import io.swarmlet.api.types.SecretReference;
@@ -66,6 +67,14 @@ final class ServiceCreateCommand extends CliCommand {
             description = "Give the service a config: NAME, or source=NAME[@VERSION],target=PATH,uid=UID,gid=GID,mode=0400"
                     + " (default target /NAME, mode 0444; @VERSION pins a version).")
     List<FlagValues.PayloadRef> configs = new ArrayList<>();
+
+    @Option(names = "--network", paramLabel = "network", converter = FlagValues.NetworkRef.class,
+            description = "Network attachments: NAME, or name=NAME,alias=ALIAS (repeatable).")
+    List<NetworkAttachmentConfig> networks = new ArrayList<>();
+
+    @Option(names = "--host", paramLabel = "list", converter = FlagValues.HostEntry.class,
+            description = "Set one or more custom host-to-IP mappings (HOST:IP).")
+    List<String> hosts = new ArrayList<>();
 
     @Option(names = "--constraint", paramLabel = "list", description = "Placement constraints (e.g. node.role==manager).")
     List<String> constraints = new ArrayList<>();
@@ -181,6 +190,9 @@ final class ServiceCreateCommand extends CliCommand {
                 c.addConfigs(r.config());
             }
             checkPayloadTargets(c.getSecretsList(), c.getConfigsList());
+            c.addAllHosts(hosts);
+            checkNetworks(networks);
+            b.getTaskBuilder().addAllNetworks(networks);
             if (!constraints.isEmpty()) {
                 b.getTaskBuilder().getPlacementBuilder().addAllConstraints(constraints);
             }
@@ -235,6 +247,16 @@ final class ServiceCreateCommand extends CliCommand {
             if (!seen.add(PayloadTargets.config(r))) {
                 throw new IllegalArgumentException("duplicate config target for " + r.getConfigName() + " not allowed ("
                         + PayloadTargets.config(r) + ")");
+            }
+        }
+    }
+
+    /** docker's rule: a service is attached to a network once. */
+    static void checkNetworks(List<NetworkAttachmentConfig> networks) {
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (NetworkAttachmentConfig n : networks) {
+            if (!seen.add(n.getTarget())) {
+                throw new IllegalArgumentException("service cannot be attached to the same network " + n.getTarget() + " more than once");
             }
         }
     }

@@ -58,6 +58,9 @@ final class ServiceFlags {
             description = "Time to wait before force killing a container (ns|us|ms|s|m|h) (default 10s).")
     Long stopGracePeriod;
 
+    @Option(names = "--stop-signal", paramLabel = "string", description = "Signal to stop the container (\"\" = the image's).")
+    String stopSignal;
+
     // ---- mode
 
     @Option(names = "--replicas", paramLabel = "uint", converter = FlagValues.Unsigned.class, description = "Number of tasks.")
@@ -313,6 +316,9 @@ final class ServiceFlags {
         }
         if (stopGracePeriod != null) {
             c.setStopGracePeriodMs(stopGracePeriod);
+        }
+        if (stopSignal != null) {
+            c.setStopSignal(stopSignal.trim());
         }
         if (maxPerNode != null) {
             task.getPlacementBuilder().setMaxReplicas(maxPerNode);

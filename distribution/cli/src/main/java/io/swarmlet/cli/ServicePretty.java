@@ -35,6 +35,11 @@ final class ServicePretty {
 
     /** The readable block for {@code s}; {@code now} (unix millis) for "Started: 2 minutes ago". */
     static String render(Service s, long now) {
+        return render(s, now, Map.of());
+    }
+
+    /** As above, with the networks' names by ID (docker shows names; an unknown target is shown as it is). */
+    static String render(Service s, long now, Map<String, String> networkNames) {
         ServiceSpec spec = s.getSpec();
         ContainerSpec c = spec.getTask().getContainer();
         List<String> l = new ArrayList<>();
@@ -151,7 +156,7 @@ final class ServicePretty {
                 ? spec.getTask().getNetworksList() : spec.getNetworksList();
         if (!networks.isEmpty()) {
             StringBuilder n = new StringBuilder("Networks:");
-            networks.forEach(x -> n.append(' ').append(x.getTarget()));
+            networks.forEach(x -> n.append(' ').append(networkNames.getOrDefault(x.getTarget(), x.getTarget())));
             l.add(n.toString());
         }
         l.add("Endpoint Mode:\t" + spec.getEndpoint().getMode().name().toLowerCase(Locale.ROOT));

@@ -4,7 +4,10 @@ import io.swarmlet.api.types.PayloadTargets;
 import io.swarmlet.api.types.ConfigReference;
 import io.swarmlet.api.types.ContainerSpec;
 import io.swarmlet.api.types.EndpointSpec;
+import io.swarmlet.api.types.GetNetworkRequest;
 import io.swarmlet.api.types.Mount;
+import io.swarmlet.api.types.Network;
+import io.swarmlet.api.types.NetworkAttachmentConfig;
 import io.swarmlet.api.types.Placement;
 import io.swarmlet.api.types.PlacementPreference;
 import io.swarmlet.api.types.PortConfig;
@@ -113,6 +116,21 @@ final class ServiceUpdateCommand extends CliCommand {
     @Option(names = "--config-rm", paramLabel = "list", description = "Remove a config by its name, ID or target.")
     List<String> configRm = new ArrayList<>();
 
+    @Option(names = "--network-add", paramLabel = "network", converter = FlagValues.NetworkRef.class,
+            description = "Add a network: NAME, or name=NAME,alias=ALIAS.")
+    List<NetworkAttachmentConfig> networkAdd = new ArrayList<>();
+
+    @Option(names = "--network-rm", paramLabel = "list", description = "Remove a network (name or ID).")
+    List<String> networkRm = new ArrayList<>();
+
+    @Option(names = "--host-add", paramLabel = "list", converter = FlagValues.HostEntry.class,
+            description = "Add a custom host-to-IP mapping (HOST:IP).")
+    List<String> hostAdd = new ArrayList<>();
+
+    @Option(names = "--host-rm", paramLabel = "list",
+            description = "Remove a custom host-to-IP mapping (HOST:IP, or HOST for all its mappings).")
+    List<String> hostRm = new ArrayList<>();
+
     @Parameters(paramLabel = "SERVICE", description = ServiceCommands.SERVICE_REF)
     String ref;
 
@@ -127,10 +145,14 @@ final class ServiceUpdateCommand extends CliCommand {
     private List<PortConfig> portsToRemove;
     private List<PlacementPreference> prefsToAdd;
     private List<PlacementPreference> prefsToRemove;
+    /** The networks of --network-add and --network-rm, as the server resolved them. */
+    private List<Network> networksToAdd = List.of();
+    private List<Network> networksToRemove = List.of();
 
     @Override
     public Integer call() {
         check();
+        resolveNetworks();
         ServiceCommands.Updated u = ServiceCommands.update(api(), ref, this::edit, rollback);
         out().println(ref);
         if (!flags.detach) {
@@ -176,6 +198,21 @@ final class ServiceUpdateCommand extends CliCommand {
         }
     }
 
+    /** docker resolves the networks to add and remove before the update: a name that is none is an error. */
+    private void resolveNetworks() {
+        if (networkAdd.isEmpty() && networkRm.isEmpty()) {
+            return;
+        }
+        networksToAdd = new ArrayList<>();
+        for (NetworkAttachmentConfig n : networkAdd) {
+            networksToAdd.add(api().getNetwork(GetNetworkRequest.newBuilder().setId(n.getTarget()).build()).getNetwork());
+        }
+        networksToRemove = new ArrayList<>();
+        for (String n : networkRm) {
+            networksToRemove.add(api().getNetwork(GetNetworkRequest.newBuilder().setId(n).build()).getNetwork());
+        }
+    }
+
     private List<PortConfig> ports(String option, String value) {
         try {
             return FlagValues.ports(value);
@@ -216,6 +253,18 @@ final class ServiceUpdateCommand extends CliCommand {
                     configAdd.stream().map(FlagValues.PayloadRef::config).toList(), configRm,
                     ConfigReference::getConfigName, ConfigReference::getConfigId, ConfigReference::getTarget, PayloadTargets::config);
             c.clearConfigs().addAllConfigs(configs);
+        }
+
+        if (!hostAdd.isEmpty() || !hostRm.isEmpty()) {
+            List<String> hosts = editHosts(c.getHostsList(), hostAdd, hostRm);
+            c.clearHosts().addAllHosts(hosts);
+        }
+        if (!networkAdd.isEmpty() || !networkRm.isEmpty()) {
+            List<NetworkAttachmentConfig> attached = current.getTask().getNetworksCount() > 0
+                    ? current.getTask().getNetworksList() : current.getNetworksList();
+            List<NetworkAttachmentConfig> networks = editNetworks(attached, networkAdd, networksToAdd, networksToRemove);
+            b.clearNetworks();
+            b.getTaskBuilder().clearNetworks().addAllNetworks(networks);
         }
 
         if (!constraintAdd.isEmpty() || !constraintRm.isEmpty()) {
@@ -274,6 +323,65 @@ final class ServiceUpdateCommand extends CliCommand {
             byKey.put(FlagValues.envKey(e), e);
         }
         return new ArrayList<>(byKey.values());
+    }
+
+    /**
+     * docker's hosts edit: {@code HOST:IP} removes HOST from the lines of that IP,
+     * {@code HOST} from every line; lines left without a name go; the added lines
+     * ("IP HOST") are appended; duplicates dropped, first kept.
+     */
+    static List<String> editHosts(List<String> current, List<String> add, List<String> remove) {
+        List<String> out = new ArrayList<>();
+        for (String entry : current) {
+            String[] parts = entry.trim().split("\\s+");
+            if (parts.length == 0 || parts[0].isEmpty()) {
+                continue;
+            }
+            String ip = parts[0];
+            List<String> names = new ArrayList<>(List.of(parts).subList(1, parts.length));
+            for (String rm : remove) {
+                int sep = rm.indexOf('=') >= 0 ? rm.indexOf('=') : rm.indexOf(':');
+                String host = sep < 0 ? rm.trim() : rm.substring(0, sep).trim();
+                String rmIp = sep < 0 ? "" : rm.substring(sep + 1).trim().replaceAll("^\\[(.*)]$", "$1");
+                if (!rmIp.isEmpty() && !rmIp.equals(ip)) {
+                    continue;
+                }
+                names.removeIf(host::equals);
+            }
+            if (!names.isEmpty()) {
+                out.add(ip + " " + String.join(" ", names));
+            }
+        }
+        out.addAll(add);
+        return new ArrayList<>(new java.util.LinkedHashSet<>(out));
+    }
+
+    /**
+     * docker's networks edit: attachments to a removed network go (matched by the
+     * network's ID or name); each added one must not be there yet and is stored with
+     * the network's ID; sorted by target.
+     */
+    static List<NetworkAttachmentConfig> editNetworks(List<NetworkAttachmentConfig> current, List<NetworkAttachmentConfig> add,
+                                                      List<Network> added, List<Network> removed) {
+        List<NetworkAttachmentConfig> out = new ArrayList<>();
+        for (NetworkAttachmentConfig n : current) {
+            if (removed.stream().noneMatch(r -> isNetwork(n.getTarget(), r))) {
+                out.add(n);
+            }
+        }
+        for (int i = 0; i < add.size(); i++) {
+            Network net = added.get(i);
+            if (out.stream().anyMatch(n -> isNetwork(n.getTarget(), net))) {
+                throw new CliException("service is already attached to network " + add.get(i).getTarget());
+            }
+            out.add(add.get(i).toBuilder().setTarget(net.getId()).build());
+        }
+        out.sort(Comparator.comparing(NetworkAttachmentConfig::getTarget));
+        return out;
+    }
+
+    private static boolean isNetwork(String target, Network n) {
+        return target.equals(n.getId()) || target.equals(n.getSpec().getAnnotations().getName());
     }
 
     /** docker's mount edit: added mounts replace those with the same target, then targets are removed; sorted by source, target. */

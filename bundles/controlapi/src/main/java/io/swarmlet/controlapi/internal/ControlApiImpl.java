@@ -3,6 +3,7 @@ package io.swarmlet.controlapi.internal;
 import io.swarmlet.api.control.PluginJars;
 import io.swarmlet.api.control.ControlApi;
 import io.swarmlet.api.control.ControlException;
+import io.swarmlet.api.control.Stacks;
 import io.swarmlet.api.node.LocalNode;
 import io.swarmlet.api.security.DataKey;
 import io.swarmlet.api.security.SecretVault;
@@ -61,7 +62,17 @@ public class ControlApiImpl implements ControlApi {
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile DataKey dataKey;
 
+    /**
+     * The stack bundle's stacks, which {@code stack deploy/ls/rm} are delegated to.
+     * Optional and dynamic: that component needs this one (it works through the
+     * control API), so this side of the pair must not wait for it.
+     */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile Stacks stacks;
+
     private final Payloads payloads = new Payloads(() -> store, () -> vault);
+    private final Networks networks = new Networks(() -> store);
     private final AutoLock autoLock = new AutoLock(() -> dataKey);
 
     private String version = "dev";
@@ -70,14 +81,20 @@ public class ControlApiImpl implements ControlApi {
 
     /** For tests outside OSGi, with secrets and autolock. */
     ControlApiImpl(Store store, LocalNode local, SecretVault vault, DataKey dataKey) {
-        this(store, local, null);
+        this(store, local, (Plugins) null);
         this.vault = vault;
         this.dataKey = dataKey;
     }
 
     /** For tests outside OSGi. */
     ControlApiImpl(Store store, LocalNode local) {
-        this(store, local, null);
+        this(store, local, (Plugins) null);
+    }
+
+    /** For tests outside OSGi, with the stack bundle's stacks (null: none). */
+    ControlApiImpl(Store store, LocalNode local, Stacks stacks) {
+        this(store, local, (Plugins) null);
+        this.stacks = stacks;
     }
 
     /** For tests outside OSGi, with this node's plugins. */
@@ -415,11 +432,14 @@ public class ControlApiImpl implements ControlApi {
                 throw new ControlException(ControlException.Code.ALREADY_EXISTS,
                         "service " + name + " already exists: choose another --name, or change it with swarmlet service update " + name);
             }
+            ServiceSpec resolved = NetworkRefs.resolve(tx, PayloadRefs.resolve(tx, spec));
+            List<Service> others = others(tx, null);
+            Endpoint endpoint = PortAllocator.allocate(resolved.getEndpoint(), Endpoint.getDefaultInstance(), others);
             tx.create(Kind.SERVICE, Service.newBuilder()
                     .setId(id)
-                    .setSpec(PayloadRefs.resolve(tx, spec))
+                    .setSpec(resolved)
                     .setSpecVersion(1)
-                    .setEndpoint(PortAllocator.allocate(spec.getEndpoint(), Endpoint.getDefaultInstance(), others(tx, null)))
+                    .setEndpoint(NetworkRefs.withVirtualIps(tx, resolved, endpoint, others))
                     .build());
         });
         return CreateServiceResponse.newBuilder().setService(this.<Service>read(tx -> tx.get(Kind.SERVICE, id).orElseThrow())).build();
@@ -460,7 +480,7 @@ public class ControlApiImpl implements ControlApi {
                 }
             }
             id.set(cur.getId());
-            tx.update(Kind.SERVICE, updated(tx, cur, PayloadRefs.resolve(tx, next), request.getRollback()));
+            tx.update(Kind.SERVICE, updated(tx, cur, NetworkRefs.resolve(tx, PayloadRefs.resolve(tx, next)), request.getRollback()));
         });
         return UpdateServiceResponse.newBuilder().setService(this.<Service>read(tx -> tx.get(Kind.SERVICE, id.get()).orElseThrow())).build();
     }
@@ -469,10 +489,13 @@ public class ControlApiImpl implements ControlApi {
      * The service updated to {@code next} (already validated and resolved), as
      * {@code service update} writes it and {@code secret rotate} / {@code config rotate}
      * reuse it: the old spec kept as previous spec, ports allocated, and a rolling
-     * update (or rollback) started when the tasks must change.
+     * update (or rollback) started when the tasks must change. Virtual IPs follow the
+     * networks: kept on those the service stays on, freed on those it leaves.
      */
     static Service updated(ReadTx tx, Service cur, ServiceSpec next, boolean rollback) {
-        Endpoint endpoint = PortAllocator.allocate(next.getEndpoint(), cur.getEndpoint(), others(tx, cur.getId()));
+        List<Service> others = others(tx, cur.getId());
+        Endpoint endpoint = NetworkRefs.withVirtualIps(tx, next,
+                PortAllocator.allocate(next.getEndpoint(), cur.getEndpoint(), others), others);
         Service.Builder b = cur.toBuilder()
                 .setSpec(next)
                 .setPreviousSpec(cur.getSpec())
@@ -722,6 +745,28 @@ public class ControlApiImpl implements ControlApi {
     @Override public ListConfigsResponse listConfigs(ListConfigsRequest request) { return payloads.listConfigs(request); }
     @Override public RemoveConfigResponse removeConfig(RemoveConfigRequest request) { return payloads.removeConfig(request); }
     @Override public RotateConfigResponse rotateConfig(RotateConfigRequest request) { return payloads.rotateConfig(request); }
+
+    // ------------------------------------------------------------ networks (Networks), stacks (the stack bundle's)
+
+    @Override public CreateNetworkResponse createNetwork(CreateNetworkRequest request) { return networks.create(request); }
+    @Override public GetNetworkResponse getNetwork(GetNetworkRequest request) { return networks.get(request); }
+    @Override public ListNetworksResponse listNetworks(ListNetworksRequest request) { return networks.list(request); }
+    @Override public RemoveNetworkResponse removeNetwork(RemoveNetworkRequest request) { return networks.remove(request); }
+
+    /** What a manager without the stack module answers to the stack calls. */
+    static final String NO_STACKS = "this manager does not serve stacks: the stack module is not running";
+
+    private Stacks stacks() {
+        Stacks s = stacks;
+        if (s == null) {
+            throw new ControlException(ControlException.Code.UNIMPLEMENTED, NO_STACKS);
+        }
+        return s;
+    }
+
+    @Override public DeployStackResponse deployStack(DeployStackRequest request) { return stacks().deploy(request); }
+    @Override public ListStacksResponse listStacks(ListStacksRequest request) { return stacks().list(request); }
+    @Override public RemoveStackResponse removeStack(RemoveStackRequest request) { return stacks().remove(request); }
 
     /** The cluster's unlock key ({@code swarm unlock-key}); empty while autolock is off. */
     @Override

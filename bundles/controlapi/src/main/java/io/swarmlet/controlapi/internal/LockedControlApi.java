@@ -84,4 +84,11 @@ final class LockedControlApi implements ControlApi {
     @Override public RemoveConfigResponse removeConfig(RemoveConfigRequest request) { throw locked(); }
     @Override public RotateConfigResponse rotateConfig(RotateConfigRequest request) { throw locked(); }
     @Override public GetUnlockKeyResponse getUnlockKey(GetUnlockKeyRequest request) { throw locked(); }
+    @Override public CreateNetworkResponse createNetwork(CreateNetworkRequest request) { throw locked(); }
+    @Override public GetNetworkResponse getNetwork(GetNetworkRequest request) { throw locked(); }
+    @Override public ListNetworksResponse listNetworks(ListNetworksRequest request) { throw locked(); }
+    @Override public RemoveNetworkResponse removeNetwork(RemoveNetworkRequest request) { throw locked(); }
+    @Override public DeployStackResponse deployStack(DeployStackRequest request) { throw locked(); }
+    @Override public ListStacksResponse listStacks(ListStacksRequest request) { throw locked(); }
+    @Override public RemoveStackResponse removeStack(RemoveStackRequest request) { throw locked(); }
 }

@@ -18,7 +18,10 @@ import java.util.Map;
  * {@value #DYNAMIC_FIRST}–{@value #DYNAMIC_LAST}, and keeps it across updates.
  * The result is the service's {@code endpoint.ports}, which tasks copy and the
  * routing mesh listens on. Host-mode ports are per node (the scheduler keeps
- * two apart) and pass through unchanged.
+ * two apart) and pass through unchanged. Internal ports (compose {@code expose})
+ * are reachable only at the service's virtual IPs, on their target port: they
+ * get {@code published_port = target_port} (once per target and protocol) and
+ * take part in no conflict check.
  *
  * <p>Pure; called by the control API inside the write transaction that
  * creates or updates the service, so two services can never be given the
@@ -65,7 +68,15 @@ final class PortAllocator {
             mine.put(key(p.getProtocol(), p.getPublishedPort()), true);
         }
         List<PortConfig> previous = new ArrayList<>(current.getPortsList());
+        java.util.Set<String> internal = new java.util.HashSet<>();
         for (PortConfig p : spec.getPortsList()) {
+            if (p.getPublishMode() == PortConfig.PublishMode.INTERNAL) {
+                // reachable at the service's VIPs on its target port: never allocated, never in conflict
+                if (internal.add(key(p.getProtocol(), p.getTargetPort()))) {
+                    out.add(p.toBuilder().setPublishedPort(p.getTargetPort()).build());
+                }
+                continue;
+            }
             if (p.getPublishMode() != PortConfig.PublishMode.INGRESS || p.getPublishedPort() != 0) {
                 out.add(p);
                 continue;

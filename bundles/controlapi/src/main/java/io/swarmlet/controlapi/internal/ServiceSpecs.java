@@ -223,8 +223,23 @@ final class ServiceSpecs {
 
     private static void validatePorts(EndpointSpec e) {
         checkStrategyName(e.getLbStrategy(), "--lb-strategy");
+        if (e.getMode() == EndpointSpec.ResolutionMode.UNRECOGNIZED) {
+            throw ControlException.invalid("invalid endpoint mode: use vip or dnsrr");
+        }
         Set<String> seen = new HashSet<>();
         for (PortConfig p : e.getPortsList()) {
+            if (p.getPublishMode() == PortConfig.PublishMode.UNRECOGNIZED) {
+                throw ControlException.invalid("port " + p.getTargetPort() + ": invalid publish mode: use ingress or host");
+            }
+            if (p.getPublishMode() == PortConfig.PublishMode.INTERNAL && p.getPublishedPort() != 0) {
+                throw ControlException.invalid("port " + p.getTargetPort() + "/" + p.getProtocol().name().toLowerCase(java.util.Locale.ROOT)
+                        + " is internal (exposed to the service's networks only) and cannot have a published port ("
+                        + p.getPublishedPort() + "): leave the published port out, or publish it with mode ingress or host");
+            }
+            if (e.getMode() == EndpointSpec.ResolutionMode.DNSRR && p.getPublishMode() == PortConfig.PublishMode.INGRESS) {
+                throw ControlException.invalid("port published with ingress mode can't be used with dnsrr mode"
+                        + " (port " + p.getTargetPort() + "): publish it with mode=host, or use --endpoint-mode vip");
+            }
             if (p.getTargetPort() < 1 || p.getTargetPort() > 65535 || p.getPublishedPort() > 65535) {
                 throw ControlException.invalid("invalid port " + p.getPublishedPort() + ":" + p.getTargetPort()
                         + ": ports are 1-65535");

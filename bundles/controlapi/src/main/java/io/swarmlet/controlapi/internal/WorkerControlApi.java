@@ -118,4 +118,11 @@ final class WorkerControlApi implements ControlApi {
     @Override public RemoveConfigResponse removeConfig(RemoveConfigRequest request) { throw refused(); }
     @Override public RotateConfigResponse rotateConfig(RotateConfigRequest request) { throw refused(); }
     @Override public GetUnlockKeyResponse getUnlockKey(GetUnlockKeyRequest request) { throw refused(); }
+    @Override public CreateNetworkResponse createNetwork(CreateNetworkRequest request) { throw refused(); }
+    @Override public GetNetworkResponse getNetwork(GetNetworkRequest request) { throw refused(); }
+    @Override public ListNetworksResponse listNetworks(ListNetworksRequest request) { throw refused(); }
+    @Override public RemoveNetworkResponse removeNetwork(RemoveNetworkRequest request) { throw refused(); }
+    @Override public DeployStackResponse deployStack(DeployStackRequest request) { throw refused(); }
+    @Override public ListStacksResponse listStacks(ListStacksRequest request) { throw refused(); }
+    @Override public RemoveStackResponse removeStack(RemoveStackRequest request) { throw refused(); }
 }

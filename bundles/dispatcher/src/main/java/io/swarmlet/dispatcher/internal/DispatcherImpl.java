@@ -12,6 +12,7 @@ import io.swarmlet.api.store.Watch;
 import io.swarmlet.api.types.Cluster;
 import io.swarmlet.api.types.MeshRoutes;
 import io.swarmlet.api.types.MeshStatus;
+import io.swarmlet.api.types.Network;
 import io.swarmlet.api.types.Node;
 import io.swarmlet.api.types.NodeDescription;
 import io.swarmlet.api.types.NodeStatus;
@@ -95,11 +96,11 @@ public final class DispatcherImpl implements Dispatcher {
 
     /** What the watch loop reads from its snapshot. */
     private record Snapshot(long index, List<Task> assigned, Cluster cluster, List<Node> nodes, List<Service> services,
-            List<Plugin> plugins) {
+            List<Plugin> plugins, List<Network> networks) {
         static Snapshot read(ReadTx tx) {
             return new Snapshot(tx.index(), tx.find(Kind.TASK, t -> !t.getNodeId().isEmpty()),
                     tx.all(Kind.CLUSTER).stream().findFirst().orElse(null), tx.all(Kind.NODE), tx.all(Kind.SERVICE),
-                    tx.all(Kind.PLUGIN));
+                    tx.all(Kind.PLUGIN), tx.all(Kind.NETWORK));
         }
 
         long heartbeatMs() {
@@ -337,7 +338,7 @@ public final class DispatcherImpl implements Dispatcher {
         heartbeatMs = s.heartbeatMs();
         index.reset(s.index(), s.assigned());
         payloads.retain(index::referenced);
-        mesh.reset(s.index(), s.services(), s.assigned(), s.nodes(), s.cluster());
+        mesh.reset(s.index(), s.services(), s.assigned(), s.nodes(), s.cluster(), s.networks());
         plugins.reset(s.index(), s.plugins());
     }
 

@@ -92,7 +92,7 @@ final class GlobalServices {
                     p.unfinished.add(id);
                     return;
                 }
-                p.create(tasks, Tasks.newTask(service, 0, n.getId(), TaskState.RUNNING, p.now));
+                p.create(tasks, Tasks.newTask(p.tx, service, 0, n.getId(), TaskState.RUNNING, p.now));
             }
         }
         if (job && allDone && anyComplete) {

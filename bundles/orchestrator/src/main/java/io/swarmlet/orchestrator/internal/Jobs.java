@@ -68,7 +68,7 @@ final class Jobs {
             }
             ReplicatedServices.stop(tasks, t, p);
             if (slotOf(tasks, t.getSlot(), iteration).stream().noneMatch(Tasks::runnable)) {
-                p.create(tasks, Tasks.newTask(service, t.getSlot(), "", TaskState.RUNNING, p.now));
+                p.create(tasks, Tasks.newTask(p.tx, service, t.getSlot(), "", TaskState.RUNNING, p.now));
             }
         }
 
@@ -106,7 +106,7 @@ final class Jobs {
                 slot++;
             } while (taken.contains(slot));
             taken.add(slot);
-            p.create(tasks, Tasks.newTask(service, slot, "", TaskState.RUNNING, p.now));
+            p.create(tasks, Tasks.newTask(p.tx, service, slot, "", TaskState.RUNNING, p.now));
         }
         if (completed >= total) {
             recordCompletion(service, tasks, iteration, p);

@@ -71,7 +71,7 @@ final class ReplicatedServices {
                     slot++;
                 } while (live.containsKey(slot) || held.contains(slot));
                 free.remove(slot);
-                p.create(tasks, Tasks.newTask(service, slot, "", TaskState.RUNNING, p.now));
+                p.create(tasks, Tasks.newTask(p.tx, service, slot, "", TaskState.RUNNING, p.now));
             }
         } else if (occupied > want) {
             for (long slot : pickForRemoval(live, held, occupied - want)) {
@@ -127,7 +127,7 @@ final class ReplicatedServices {
             stop(tasks, t, p);
             boolean othersRun = !tasks.where(o -> o.getSlot() == t.getSlot() && Tasks.runnable(o)).isEmpty();
             if (!othersRun) {
-                p.create(tasks, Tasks.newTask(service, t.getSlot(), "", TaskState.RUNNING, p.now));
+                p.create(tasks, Tasks.newTask(p.tx, service, t.getSlot(), "", TaskState.RUNNING, p.now));
             }
         }
         return true;

@@ -144,7 +144,7 @@ final class RestartSupervisor {
             return null;
         }
         long delay = skipDelay ? 0 : delayMs(service.getSpec().getTask());
-        Task replacement = Tasks.newTask(service, global ? 0 : ended.getSlot(), global ? ended.getNodeId() : "",
+        Task replacement = Tasks.newTask(p.tx, service, global ? 0 : ended.getSlot(), global ? ended.getNodeId() : "",
                 delay > 0 ? TaskState.READY : TaskState.RUNNING, p.now);
         p.create(tasks, replacement);
         if (delay > 0) {

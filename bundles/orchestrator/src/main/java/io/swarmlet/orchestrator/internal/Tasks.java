@@ -1,6 +1,11 @@
 package io.swarmlet.orchestrator.internal;
 
+import io.swarmlet.api.store.Kind;
+import io.swarmlet.api.store.ReadTx;
 import io.swarmlet.api.types.Annotations;
+import io.swarmlet.api.types.Network;
+import io.swarmlet.api.types.NetworkAttachment;
+import io.swarmlet.api.types.NetworkAttachmentConfig;
 import io.swarmlet.api.types.Service;
 import io.swarmlet.api.types.ServiceSpec;
 import io.swarmlet.api.types.Ids;
@@ -8,7 +13,12 @@ import io.swarmlet.api.types.Task;
 import io.swarmlet.api.types.TaskState;
 import io.swarmlet.api.types.TaskStates;
 import io.swarmlet.api.types.TaskStatus;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 
 /**
  * The task conventions every manager component shares (new tasks, names,
@@ -16,6 +26,8 @@ import java.util.Comparator;
  * reconcilers, the restart supervisor and the reaper.
  */
 final class Tasks {
+
+    private static final Logger LOG = LogManager.getLogger(Tasks.class);
 
     /** The message a task starts with, until the scheduler says more. */
     static final String PENDING_MESSAGE = "pending task scheduling";
@@ -25,8 +37,12 @@ final class Tasks {
 
     private Tasks() {}
 
-    /** A new task for {@code service} from its current spec, with status PENDING. */
-    static Task newTask(Service service, long slot, String nodeId, TaskState desired, long now) {
+    /**
+     * A new task for {@code service} from its current spec, with status PENDING,
+     * the service's endpoint, and its network attachments (each with the whole
+     * network as {@code tx} has it).
+     */
+    static Task newTask(ReadTx tx, Service service, long slot, String nodeId, TaskState desired, long now) {
         ServiceSpec spec = service.getSpec();
         String name = spec.getAnnotations().getName() + "." + (isGlobal(spec) ? nodeId : Long.toString(slot));
         Task.Builder t = Task.newBuilder()
@@ -43,10 +59,33 @@ final class Tasks {
         if (service.hasEndpoint()) {
             t.setEndpoint(service.getEndpoint());
         }
+        t.addAllNetworks(networks(tx, service));
         if (isJob(spec)) {
             t.setJobIteration(service.getJobStatus().getJobIteration());
         }
         return t.build();
+    }
+
+    /**
+     * One attachment per network of the service's task spec (whose targets the
+     * control API resolved to IDs): the network's ID, the attachment's aliases and
+     * the network itself, which the executor creates on the node. A network the
+     * store does not have is left out, with a warning (the control API refuses
+     * unknown networks and the removal of networks in use, so it should not happen).
+     */
+    static List<NetworkAttachment> networks(ReadTx tx, Service service) {
+        List<NetworkAttachment> out = new ArrayList<>();
+        for (NetworkAttachmentConfig c : service.getSpec().getTask().getNetworksList()) {
+            Optional<Network> n = tx.get(Kind.NETWORK, c.getTarget());
+            if (n.isEmpty()) {
+                LOG.warn("service {} ({}) is attached to network {}, which is not in the store: its new tasks are"
+                        + " not attached to it", service.getSpec().getAnnotations().getName(), service.getId(), c.getTarget());
+                continue;
+            }
+            out.add(NetworkAttachment.newBuilder().setNetworkId(n.get().getId()).addAllAliases(c.getAliasesList())
+                    .setNetwork(n.get()).build());
+        }
+        return out;
     }
 
     static boolean isGlobal(ServiceSpec spec) {

@@ -43,12 +43,11 @@ public final class ComposeLoader {
     /** Service keys that Swarmlet reads; every other documented key is reported as unsupported. */
     static final Set<String> HONOURED = Set.of("image", "command", "entrypoint", "environment", "env_file", "labels",
             "ports", "deploy", "healthcheck", "secrets", "configs", "volumes", "networks", "user", "working_dir",
-            "hostname", "extra_hosts", "init", "stop_grace_period", "stop_signal");
+            "hostname", "extra_hosts", "init", "stop_grace_period", "stop_signal", "expose");
 
     /** Docker's "Ignoring deprecated options" texts. */
     static final Map<String, String> DEPRECATED = Map.of(
-            "container_name", "Setting the container name is not supported.",
-            "expose", "Exposing ports is unnecessary - services on the same network can access each other's containers on any port.");
+            "container_name", "Setting the container name is not supported.");
 
     private ComposeLoader() {
     }
@@ -227,7 +226,7 @@ public final class ComposeLoader {
             List<FileRef> secretRefs = fileRefs(s, "secrets", path, name, secrets, src -> src);
             List<FileRef> configRefs = fileRefs(s, "configs", path, name, configs, src -> "/" + src);
             return new Service(name, image, command(s, "command"), command(s, "entrypoint"), map(s, "environment"),
-                    strings(s.get("env_file")), map(s, "labels"), ports(s), deploy(s, path), healthcheck(s, path),
+                    strings(s.get("env_file")), map(s, "labels"), ports(s), expose(s), deploy(s, path), healthcheck(s, path),
                     secretRefs, configRefs, mounts, nets, str(s, "user"), str(s, "working_dir"), str(s, "hostname"),
                     strings(s.get("extra_hosts")), s.get("init") == null ? null : bool(s, "init"),
                     duration(s, "stop_grace_period", path), str(s, "stop_signal"));
@@ -273,6 +272,23 @@ public final class ComposeLoader {
                 }
             }
             return out;
+        }
+
+        /**
+         * The {@code expose}d ports, each target and protocol once: reachable at the service's virtual IPs
+         * only (Docker ignores {@code expose} in stacks; Swarmlet maps it to INTERNAL ports).
+         */
+        private List<Port> expose(YMap s) {
+            Map<String, Port> out = new LinkedHashMap<>();
+            if (s.get("expose") instanceof YSeq seq) {
+                for (YNode item : seq.items()) {
+                    YMap m = (YMap) item;
+                    int target = ((Long) ((YScalar) m.get("target")).value()).intValue();
+                    String protocol = str(m, "protocol");
+                    out.putIfAbsent(target + "/" + protocol, new Port(target, null, protocol, "internal", null));
+                }
+            }
+            return List.copyOf(out.values());
         }
 
         private Deploy deploy(YMap s, String path) {

@@ -10,7 +10,7 @@ import java.util.Set;
 /**
  * Merges normalized files with Docker's rules, the later file winning: mappings are merged recursively
  * (so environment, labels, networks and deploy merge key by key); ports are merged by target port and
- * protocol, volumes by target path, secrets and configs by target; {@code command}, {@code entrypoint}
+ * protocol (so are exposed ports), volumes by target path, secrets and configs by target; {@code command}, {@code entrypoint}
  * and {@code healthcheck.test} are replaced; any other list is appended to.
  */
 final class Merger {
@@ -52,7 +52,7 @@ final class Merger {
         }
         if (base instanceof YSeq bs && over instanceof YSeq os && !REPLACED.contains(rel)) {
             String keyField = switch (rel) {
-                case "ports" -> "port";
+                case "ports", "expose" -> "port";
                 case "volumes" -> "target";
                 case "secrets" -> "secret";
                 case "configs" -> "config";

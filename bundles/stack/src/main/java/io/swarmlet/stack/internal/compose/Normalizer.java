@@ -83,6 +83,7 @@ final class Normalizer {
                 case "labels" -> v = dict(v, false);
                 case "networks" -> v = networks(v);
                 case "ports" -> v = ports((YSeq) v, p);
+                case "expose" -> v = expose((YSeq) v, p);
                 case "volumes" -> v = volumes((YSeq) v, p);
                 case "secrets", "configs" -> v = fileRefs((YSeq) v);
                 case "env_file" -> v = envFiles(v);
@@ -183,6 +184,32 @@ final class Normalizer {
                 if (m.group(1) != null) {
                     p.put("host_ip", item.loc(), new YScalar(item.loc(), m.group(1).replaceAll("[\\[\\]]", ""), true));
                 }
+                out.items().add(p);
+            }
+        }
+        return out;
+    }
+
+    /** {@code expose} entries ({@code 80}, {@code "8000-8001"}, {@code "53/udp"}) as {@code {target, protocol}} mappings. */
+    private static YSeq expose(YSeq v, String path) {
+        YSeq out = new YSeq(v.loc());
+        for (int i = 0; i < v.items().size(); i++) {
+            YNode item = v.items().get(i);
+            String text = ((YScalar) item).text().trim();
+            int slash = text.indexOf('/');
+            String protocol = slash < 0 ? "tcp" : text.substring(slash + 1);
+            String bad = path + "." + i + " invalid port \"" + text + "\"";
+            if (!List.of("tcp", "udp", "sctp").contains(protocol)) {
+                throw new ComposeException(item.loc(), bad + ": unknown protocol " + protocol);
+            }
+            long[] targets = range(slash < 0 ? text : text.substring(0, slash));
+            if (targets == null) {
+                throw new ComposeException(item.loc(), bad + ": expected PORT[-PORT][/PROTOCOL], port numbers from 1 to 65535");
+            }
+            for (long t = targets[0]; t <= targets[1]; t++) {
+                YMap p = new YMap(item.loc());
+                p.put("target", item.loc(), new YScalar(item.loc(), t, true));
+                p.put("protocol", item.loc(), new YScalar(item.loc(), protocol, true));
                 out.items().add(p);
             }
         }

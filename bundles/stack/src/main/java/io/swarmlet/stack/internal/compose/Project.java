@@ -25,12 +25,15 @@ public record Project(Map<String, Service> services, Map<String, Network> networ
     /** One service; {@code command}/{@code entrypoint} are argument lists (a string is split as a shell would). */
     public record Service(String name, String image, List<String> command, List<String> entrypoint,
             Map<String, String> environment, List<String> envFiles, Map<String, String> labels, List<Port> ports,
-            Deploy deploy, Healthcheck healthcheck, List<FileRef> secrets, List<FileRef> configs, List<Mount> volumes,
+            List<Port> expose, Deploy deploy, Healthcheck healthcheck, List<FileRef> secrets, List<FileRef> configs, List<Mount> volumes,
             Map<String, NetworkAttachment> networks, String user, String workingDir, String hostname,
             List<String> extraHosts, Boolean init, Duration stopGracePeriod, String stopSignal) {
     }
 
-    /** A published port, long syntax; {@code published} null: none (or picked by the cluster for ingress). */
+    /**
+     * A published port, long syntax; {@code published} null: none (or picked by the cluster for ingress).
+     * An {@code expose}d port has mode {@code internal} and no published port.
+     */
     public record Port(int target, Integer published, String protocol, String mode, String hostIp) {
     }
 

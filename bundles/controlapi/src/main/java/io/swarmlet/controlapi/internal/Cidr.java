@@ -1,0 +1,117 @@
+package io.swarmlet.controlapi.internal;
+
+/**
+ * An IPv4 subnet ({@code 10.0.1.0/24}) and the addresses a cluster network
+ * makes of it (design/networking.md): the gateway (first host), the task range
+ * (the lower half), the virtual IPs (the upper half up to the address before
+ * the DNS address) and the DNS address (the last usable one).
+ *
+ * @param base the network address, as an unsigned 32-bit value
+ * @param prefix the prefix length, 0-32
+ */
+record Cidr(long base, int prefix) {
+
+    /**
+     * Parses {@code a.b.c.d/n}.
+     *
+     * @throws IllegalArgumentException if it is not an IPv4 CIDR, or has host bits set
+     */
+    static Cidr parse(String text) {
+        int slash = text.indexOf('/');
+        if (slash < 0) {
+            throw new IllegalArgumentException("not a CIDR");
+        }
+        long addr = address(text.substring(0, slash));
+        String p = text.substring(slash + 1);
+        if (!p.matches("[0-9]{1,2}") || Integer.parseInt(p) > 32) {
+            throw new IllegalArgumentException("bad prefix length");
+        }
+        Cidr c = new Cidr(addr & mask(Integer.parseInt(p)), Integer.parseInt(p));
+        if (c.base != addr) {
+            throw new HostBitsSet(c);
+        }
+        return c;
+    }
+
+    /** A CIDR whose address is not the network address ({@code 10.0.1.5/24}). */
+    static final class HostBitsSet extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+        final transient Cidr network;
+
+        HostBitsSet(Cidr network) {
+            super("host bits set");
+            this.network = network;
+        }
+    }
+
+    /** A dotted-quad IPv4 address as an unsigned 32-bit value. */
+    static long address(String text) {
+        String[] parts = text.split("\\.", -1);
+        if (parts.length != 4) {
+            throw new IllegalArgumentException("not an IPv4 address");
+        }
+        long v = 0;
+        for (String part : parts) {
+            if (!part.matches("[0-9]{1,3}") || Integer.parseInt(part) > 255) {
+                throw new IllegalArgumentException("not an IPv4 address");
+            }
+            v = (v << 8) | Integer.parseInt(part);
+        }
+        return v;
+    }
+
+    static String format(long addr) {
+        return ((addr >> 24) & 255) + "." + ((addr >> 16) & 255) + "." + ((addr >> 8) & 255) + "." + (addr & 255);
+    }
+
+    private static long mask(int prefix) {
+        return prefix == 0 ? 0 : (0xFFFFFFFFL << (32 - prefix)) & 0xFFFFFFFFL;
+    }
+
+    long size() {
+        return 1L << (32 - prefix);
+    }
+
+    /** The last address (broadcast). */
+    long last() {
+        return base + size() - 1;
+    }
+
+    boolean contains(long addr) {
+        return addr >= base && addr <= last();
+    }
+
+    boolean overlaps(Cidr other) {
+        return base <= other.last() && other.base <= last();
+    }
+
+    /** The first host address: the network's gateway. */
+    long gateway() {
+        return base + 1;
+    }
+
+    /** The lower half: what the engine hands to containers. */
+    Cidr range() {
+        return new Cidr(base, prefix + 1);
+    }
+
+    /** The last usable address: where the mesh answers DNS for the network. */
+    long dnsAddr() {
+        return last() - 1;
+    }
+
+    /** The first virtual IP: the start of the upper half. */
+    long firstVip() {
+        return base + size() / 2;
+    }
+
+    /** The last virtual IP: the address before the DNS address. */
+    long lastVip() {
+        return dnsAddr() - 1;
+    }
+
+    @Override
+    public String toString() {
+        return format(base) + "/" + prefix;
+    }
+}
