@@ -1,11 +1,9 @@
 package io.swarmlet.orchestrator.internal;
 
-import io.swarmlet.api.store.Kind;
 import io.swarmlet.api.store.ReadTx;
+import io.swarmlet.api.store.TaskNetworks;
 import io.swarmlet.api.types.Annotations;
-import io.swarmlet.api.types.Network;
 import io.swarmlet.api.types.NetworkAttachment;
-import io.swarmlet.api.types.NetworkAttachmentConfig;
 import io.swarmlet.api.types.Service;
 import io.swarmlet.api.types.ServiceSpec;
 import io.swarmlet.api.types.Ids;
@@ -16,7 +14,6 @@ import io.swarmlet.api.types.TaskStatus;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Optional;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -74,18 +71,9 @@ final class Tasks {
      * unknown networks and the removal of networks in use, so it should not happen).
      */
     static List<NetworkAttachment> networks(ReadTx tx, Service service) {
-        List<NetworkAttachment> out = new ArrayList<>();
-        for (NetworkAttachmentConfig c : service.getSpec().getTask().getNetworksList()) {
-            Optional<Network> n = tx.get(Kind.NETWORK, c.getTarget());
-            if (n.isEmpty()) {
-                LOG.warn("service {} ({}) is attached to network {}, which is not in the store: its new tasks are"
-                        + " not attached to it", service.getSpec().getAnnotations().getName(), service.getId(), c.getTarget());
-                continue;
-            }
-            out.add(NetworkAttachment.newBuilder().setNetworkId(n.get().getId()).addAllAliases(c.getAliasesList())
-                    .setNetwork(n.get()).build());
-        }
-        return out;
+        return TaskNetworks.attachments(tx, service.getSpec().getTask(), target -> LOG.warn(
+                "service {} ({}) is attached to network {}, which is not in the store: its new tasks are not attached to it",
+                service.getSpec().getAnnotations().getName(), service.getId(), target));
     }
 
     static boolean isGlobal(ServiceSpec spec) {

@@ -21,6 +21,8 @@ import java.util.List;
  */
 final class Transitions {
 
+    private static final org.apache.logging.log4j.Logger LOG = org.apache.logging.log4j.LogManager.getLogger(Transitions.class);
+
     static final String IN_PROGRESS = "update in progress";
     static final String UPDATE_COMPLETED = "update completed";
     static final String ROLLBACK_COMPLETED = "rollback completed";
@@ -31,7 +33,7 @@ final class Transitions {
      * A new task for a slot, from the service's current spec: PENDING, desired
      * RUNNING, no node unless global, the service's endpoint.
      */
-    static Task replacement(Service s, Slots.Slot slot, long now) {
+    static Task replacement(io.swarmlet.api.store.ReadTx tx, Service s, Slots.Slot slot, long now) {
         ServiceSpec spec = s.getSpec();
         boolean global = Slots.isGlobal(s);
         String name = spec.getAnnotations().getName() + "." + (global ? slot.nodeId() : Long.toString(slot.slot()));
@@ -52,6 +54,9 @@ final class Transitions {
         if (s.hasEndpoint()) {
             t.setEndpoint(s.getEndpoint());
         }
+        t.addAllNetworks(io.swarmlet.api.store.TaskNetworks.attachments(tx, spec.getTask(), target -> LOG.warn(
+                "service {} ({}) is attached to network {}, which is not in the store: its new tasks are not attached to it",
+                spec.getAnnotations().getName(), s.getId(), target)));
         return t.build();
     }
 

@@ -371,7 +371,7 @@ final class UpdateLoop implements Runnable {
         int size = cfg.getParallelism() == 0 ? need.size() : (int) Math.min(cfg.getParallelism(), need.size());
         boolean stopFirst = cfg.getOrder() != UpdateConfig.UpdateOrder.START_FIRST;
         for (Slots.Slot slot : need.subList(0, size)) {
-            Task t = Transitions.replacement(current, slot, now);
+            Task t = Transitions.replacement(tx, current, slot, now);
             tx.create(Kind.TASK, t);
             if (stopFirst) {
                 slot.stale().forEach(old -> shutdown(tx, old));
