@@ -1,5 +1,6 @@
 package io.swarmlet.controlapi.internal;
 
+import io.swarmlet.api.types.Cidr;
 import io.swarmlet.api.control.ControlException;
 import io.swarmlet.api.store.Kind;
 import io.swarmlet.api.store.ReadTx;

@@ -8,16 +8,20 @@ import com.github.dockerjava.api.exception.ConflictException;
 import com.github.dockerjava.api.exception.DockerException;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.exception.NotModifiedException;
+import com.github.dockerjava.api.model.ContainerNetwork;
 import com.github.dockerjava.api.model.ExposedPort;
 import com.github.dockerjava.api.model.HealthCheck;
 import com.github.dockerjava.api.model.Ports;
+import io.swarmlet.api.types.NetworkAttachment;
 import io.swarmlet.api.types.PortConfig;
 import io.swarmlet.spi.executor.Controller;
 import io.swarmlet.spi.executor.ExecutorException;
 import io.swarmlet.spi.executor.LogSource;
 import io.swarmlet.spi.executor.PortSource;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -50,12 +54,14 @@ final class DockerController implements Controller, LogSource, PortSource {
 
     private final DockerEngine engine;
     private final Images images;
+    private final Networks networks;
     private final TaskContainer tc;
     private final String name;
 
-    DockerController(DockerEngine engine, Images images, TaskContainer tc) {
+    DockerController(DockerEngine engine, Images images, Networks networks, TaskContainer tc) {
         this.engine = engine;
         this.images = images;
+        this.networks = networks;
         this.tc = tc;
         this.name = tc.name();
     }
@@ -69,6 +75,10 @@ final class DockerController implements Controller, LogSource, PortSource {
         Optional<InspectContainerResponse> existing = container();
         if (existing.isPresent()) {
             LOG.info("task {}: adopting existing container {} ({})", tc.taskId(), name, status(existing.get()));
+            if ("created".equals(status(existing.get()))) {
+                ensureNetworks(); // its creator may have stopped before it connected the others
+                connect(existing.get());
+            }
             return;
         }
         tc.validate();
@@ -78,46 +88,136 @@ final class DockerController implements Controller, LogSource, PortSource {
             Thread.currentThread().interrupt();
             throw new ExecutorException("task " + tc.taskId() + ": interrupted while pulling image " + tc.image(), false);
         }
-        CreateContainerCmd cmd = engine.newCreate(tc.image()).withName(name);
-        tc.configure(cmd);
+        List<ExposedPort> imagePorts = tc.networks().isEmpty() ? List.of() : images.exposedPorts(tc.image());
+        ensureNetworks();
         String what = "create container " + name;
-        String id = engine.call(what, c -> {
-            try {
-                return engine.create(cmd).getId();
-            } catch (ConflictException e) {
-                return null; // made by someone else in the meantime: adopt it below
-            } catch (BadRequestException e) { // the engine refused the spec: retrying will not help
-                throw DockerErrors.translate(what, e, engine.host(), tc.env(), true);
-            } catch (NotFoundException e) { // the image went away since it was checked
-                throw DockerErrors.translate(what, e, engine.host(), tc.env(), true);
-            } catch (RuntimeException e) {
-                throw DockerErrors.translate(what, e, engine.host(), tc.env(), false);
+        String id = null;
+        for (int attempt = 1; id == null; attempt++) {
+            CreateContainerCmd cmd = engine.newCreate(tc.image()).withName(name);
+            tc.configure(cmd, imagePorts);
+            boolean lastAttempt = attempt >= 2;
+            id = engine.call(what, c -> {
+                try {
+                    return engine.create(cmd).getId();
+                } catch (ConflictException e) {
+                    return ""; // made by someone else in the meantime: adopt it below
+                } catch (BadRequestException e) { // the engine refused the spec: retrying will not help
+                    throw DockerErrors.translate(what, e, engine.host(), tc.env(), true);
+                } catch (NotFoundException e) {
+                    if (networkMissing(e)) {
+                        // removed by another node's cleanup after we made sure of it: make it again, once
+                        if (lastAttempt) {
+                            throw DockerErrors.translate(what, e, engine.host(), tc.env(), false);
+                        }
+                        return null;
+                    }
+                    // the image went away since it was checked
+                    throw DockerErrors.translate(what, e, engine.host(), tc.env(), true);
+                } catch (RuntimeException e) {
+                    throw DockerErrors.translate(what, e, engine.host(), tc.env(), false);
+                }
+            });
+            if (id == null) {
+                LOG.info("task {}: a network of container {} went away meanwhile: making it again", tc.taskId(), name);
+                ensureNetworks();
             }
-        });
-        if (id == null) {
-            InspectContainerResponse c = container().orElseThrow(() -> new ExecutorException(
-                    what + ": the name is taken, but no container has it", false));
-            LOG.info("task {}: adopting container {} ({}) created concurrently", tc.taskId(), name, shortId(c.getId()));
-            return;
         }
-        LOG.info("task {}: created container {} ({}) from {}, env {}", tc.taskId(), name, shortId(id), tc.image(),
-                tc.envNames());
+        InspectContainerResponse c = container().orElseThrow(() -> new ExecutorException(
+                what + ": the name is taken, but no container has it", false));
+        if (id.isEmpty()) {
+            LOG.info("task {}: adopting container {} ({}) created concurrently", tc.taskId(), name, shortId(c.getId()));
+        } else {
+            LOG.info("task {}: created container {} ({}) from {}, env {}{}", tc.taskId(), name, shortId(id), tc.image(),
+                    tc.envNames(), tc.networks().isEmpty() ? "" : ", networks " + networkNames());
+        }
+        if ("created".equals(status(c))) {
+            connect(c);
+        }
+    }
+
+    /** Makes sure the engine has each of the task's cluster networks. */
+    private void ensureNetworks() throws ExecutorException {
+        for (NetworkAttachment a : tc.networks()) {
+            try {
+                networks.ensure(a.getNetwork());
+            } catch (ExecutorException e) {
+                throw new ExecutorException("task " + tc.taskId() + ": " + e.getMessage(), e.fatal(), e);
+            }
+        }
+    }
+
+    /** Connects a created container to each of the task's networks but the first (which it was created on). */
+    private void connect(InspectContainerResponse c) throws ExecutorException {
+        List<NetworkAttachment> attachments = tc.networks();
+        var on = c.getNetworkSettings() == null ? null : c.getNetworkSettings().getNetworks();
+        for (int i = 1; i < attachments.size(); i++) {
+            NetworkAttachment a = attachments.get(i);
+            String network = TaskContainer.networkName(a);
+            if (on != null && on.containsKey(network)) {
+                continue;
+            }
+            List<String> aliases = tc.aliases(a);
+            engine.call("connect container " + name + " to network " + network, d -> {
+                try {
+                    d.connectToNetworkCmd().withNetworkId(network).withContainerId(c.getId())
+                            .withContainerNetwork(new ContainerNetwork().withAliases(aliases)).exec();
+                } catch (DockerException e) {
+                    if (!DockerErrors.engineMessage(e).toLowerCase(Locale.ROOT).contains("already")) {
+                        throw e;
+                    }
+                }
+                return null;
+            });
+            LOG.debug("task {}: connected container {} to network {} as {}", tc.taskId(), name, network, aliases);
+        }
+    }
+
+    private List<String> networkNames() {
+        List<String> out = new ArrayList<>();
+        for (NetworkAttachment a : tc.networks()) {
+            out.add(TaskContainer.networkName(a));
+        }
+        return out;
+    }
+
+    /** Whether the engine's 404 is about a network (not the image). */
+    private static boolean networkMissing(DockerException e) {
+        String m = DockerErrors.engineMessage(e).toLowerCase(Locale.ROOT);
+        return m.contains("network") && m.contains("not found");
     }
 
     @Override
     public void start() throws ExecutorException {
+        if (!start(true)) {
+            // one of its networks was removed (by another node's cleanup on a shared engine) after it was
+            // created: a container that never ran can be made again
+            LOG.info("task {}: a network of container {} went away before it started: creating it again",
+                    tc.taskId(), name);
+            removeContainer();
+            prepare();
+            start(false);
+        }
+    }
+
+    /** False if the engine could not start the container because a network it was created on is gone. */
+    private boolean start(boolean mayRecreate) throws ExecutorException {
         InspectContainerResponse c = require("start");
         String status = state(c).getStatus();
         if (!"created".equals(status)) {
             // running: nothing to do; exited: it ran once, and a task never runs twice (waitExit reports it)
             LOG.debug("task {}: not starting container {}, it is {}", tc.taskId(), name, status);
-            return;
+            return true;
         }
-        engine.call("start container " + name, d -> {
+        boolean started = engine.call("start container " + name, d -> {
             try {
                 d.startContainerCmd(c.getId()).exec();
             } catch (NotModifiedException e) {
                 // started meanwhile
+            } catch (NotFoundException e) {
+                if (mayRecreate && networkMissing(e)) {
+                    return false;
+                }
+                throw e;
             } catch (DockerException e) {
                 // the engine's message names its endpoint and userland proxy; say which port, plainly
                 String taken = DockerErrors.portInUse(DockerErrors.engineMessage(e), tc.ports());
@@ -127,9 +227,12 @@ final class DockerController implements Controller, LogSource, PortSource {
                 }
                 throw e;
             }
-            return null;
+            return true;
         });
-        LOG.info("task {}: started container {}", tc.taskId(), name);
+        if (started) {
+            LOG.info("task {}: started container {}", tc.taskId(), name);
+        }
+        return started;
     }
 
     @Override
@@ -253,10 +356,17 @@ final class DockerController implements Controller, LogSource, PortSource {
 
     @Override
     public void remove() throws ExecutorException {
+        removeContainer();
+    }
+
+    /** Force-removes the container and its anonymous volumes, then the cluster networks nothing uses any more. */
+    private void removeContainer() throws ExecutorException {
         Optional<InspectContainerResponse> c = container();
         if (c.isEmpty()) {
             return;
         }
+        var on = c.get().getNetworkSettings() == null ? null : c.get().getNetworkSettings().getNetworks();
+        List<String> attached = on == null ? List.of() : new ArrayList<>(on.keySet());
         engine.stream("remove container " + name, d -> {
             try {
                 d.removeContainerCmd(c.get().getId()).withForce(true).withRemoveVolumes(true).exec();
@@ -268,27 +378,32 @@ final class DockerController implements Controller, LogSource, PortSource {
             return null;
         });
         LOG.info("task {}: removed container {}", tc.taskId(), name);
+        networks.cleanup(attached);
     }
 
-    /** From the container's NetworkSettings.Ports; empty unless it runs. */
+    /**
+     * From the container's NetworkSettings.Ports: the task's ports, then the
+     * image's EXPOSE ports the task published besides (as INTERNAL ports);
+     * empty unless it runs.
+     */
     @Override
     public List<PortConfig> publishedPorts() throws ExecutorException {
         List<PortConfig> ports = tc.ports();
-        if (ports.isEmpty()) {
-            return List.of();
-        }
         Optional<InspectContainerResponse> c = container();
         if (c.isEmpty() || !Boolean.TRUE.equals(state(c.get()).getRunning())) {
             return List.of();
         }
         Ports p = c.get().getNetworkSettings() == null ? null : c.get().getNetworkSettings().getPorts();
         Map<ExposedPort, Ports.Binding[]> bindings = p == null ? Map.of() : p.getBindings();
-        return TaskContainer.published(ports, bindings);
+        List<PortConfig> out = new ArrayList<>(TaskContainer.published(ports, bindings));
+        out.addAll(TaskContainer.extraPublished(ports, bindings));
+        return out;
     }
 
     /**
-     * The running container's IP address on the engine's network (the default
-     * bridge's, else the first network's): this host routes to it directly.
+     * The running container's IP address on its first cluster network, or,
+     * for a task without networks, on the default bridge (else the first
+     * network it has): this host routes to it directly.
      */
     @Override
     public String containerAddress() throws ExecutorException {
@@ -297,6 +412,11 @@ final class DockerController implements Controller, LogSource, PortSource {
             return "";
         }
         var ns = c.get().getNetworkSettings();
+        String primary = tc.primaryNetwork();
+        if (!primary.isEmpty()) {
+            ContainerNetwork n = ns.getNetworks() == null ? null : ns.getNetworks().get(primary);
+            return n == null || n.getIpAddress() == null ? "" : n.getIpAddress();
+        }
         if (ns.getIpAddress() != null && !ns.getIpAddress().isEmpty()) {
             return ns.getIpAddress();
         }

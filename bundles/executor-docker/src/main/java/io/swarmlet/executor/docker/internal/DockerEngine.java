@@ -158,16 +158,31 @@ final class DockerEngine implements AutoCloseable {
     }
 
     /**
-     * A create command whose {@link #create} sends it without docker-java's
-     * debug log of the whole command (which would print the environment).
+     * A create command that never shows its content: docker-java logs every
+     * command it runs at debug level, and a create's would print the
+     * environment (secrets). Its {@code exec()} still builds the networking
+     * config (the first network's aliases) as docker-java's does.
      */
     CreateContainerCmd newCreate(String image) {
-        return new CreateContainerCmdImpl(factory.createCreateContainerCmdExec(), null, image);
+        return new QuietCreate(factory.createCreateContainerCmdExec(), image);
     }
 
     /** Sends a command made by {@link #newCreate}; call it inside {@link #call}. */
     CreateContainerResponse create(CreateContainerCmd cmd) {
-        return factory.createCreateContainerCmdExec().exec(cmd);
+        return cmd.exec();
+    }
+
+    /** A create command whose string form names the container only (it is what docker-java logs). */
+    static final class QuietCreate extends CreateContainerCmdImpl {
+
+        QuietCreate(CreateContainerCmd.Exec exec, String image) {
+            super(exec, null, image);
+        }
+
+        @Override
+        public String toString() {
+            return "create container " + getName() + " from " + getImage();
+        }
     }
 
     static <T> T withBundleLoader(Supplier<T> s) {

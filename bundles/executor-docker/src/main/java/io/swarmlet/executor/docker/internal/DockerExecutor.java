@@ -14,6 +14,7 @@ import io.swarmlet.spi.executor.Controller;
 import io.swarmlet.spi.executor.Executor;
 import io.swarmlet.spi.executor.ExecutorException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -66,6 +67,7 @@ public final class DockerExecutor implements Executor {
 
     private volatile DockerEngine engine;
     private volatile Images images;
+    private volatile Networks networks;
     private volatile String nodeId;
 
     public DockerExecutor() {}
@@ -87,6 +89,7 @@ public final class DockerExecutor implements Executor {
     private void start(DockerEngine e, String id) {
         this.engine = e;
         this.images = new Images(e);
+        this.networks = new Networks(e);
         this.nodeId = id;
     }
 
@@ -127,7 +130,7 @@ public final class DockerExecutor implements Executor {
 
     @Override
     public Controller controller(Task task) throws ExecutorException {
-        return new DockerController(engine, images, new TaskContainer(task, nodeId));
+        return new DockerController(engine, images, networks, new TaskContainer(task, nodeId));
     }
 
     @Override
@@ -145,6 +148,8 @@ public final class DockerExecutor implements Executor {
     @Override
     public void removeTask(String taskId) throws ExecutorException {
         for (Container c : ours(taskId)) {
+            var on = c.getNetworkSettings() == null ? null : c.getNetworkSettings().getNetworks();
+            List<String> attached = on == null ? List.of() : new ArrayList<>(on.keySet());
             engine.stream("remove container " + name(c), d -> {
                 try {
                     d.removeContainerCmd(c.getId()).withForce(true).withRemoveVolumes(true).exec();
@@ -154,6 +159,7 @@ public final class DockerExecutor implements Executor {
                 return null;
             });
             LOG.info("task {}: removed container {}", taskId, name(c));
+            networks.cleanup(attached);
         }
     }
 

@@ -2,6 +2,7 @@ package io.swarmlet.executor.docker.internal;
 
 import com.github.dockerjava.api.exception.DockerException;
 import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.ExposedPort;
 import com.github.dockerjava.api.model.PullResponseItem;
 import io.swarmlet.spi.executor.ExecutorException;
 import java.util.List;
@@ -60,6 +61,19 @@ final class Images {
                 return true;
             } catch (NotFoundException e) {
                 return false;
+            }
+        });
+    }
+
+    /** The ports {@code image} EXPOSEs (its Config.ExposedPorts), empty if none or if it is gone. */
+    List<ExposedPort> exposedPorts(String image) throws ExecutorException {
+        return engine.call("inspect image " + image, c -> {
+            try {
+                var config = c.inspectImageCmd(image).exec().getConfig();
+                ExposedPort[] ports = config == null ? null : config.getExposedPorts();
+                return ports == null ? List.<ExposedPort>of() : List.of(ports);
+            } catch (NotFoundException e) {
+                return List.<ExposedPort>of();
             }
         });
     }

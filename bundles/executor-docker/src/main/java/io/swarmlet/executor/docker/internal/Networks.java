@@ -1,5 +1,6 @@
 package io.swarmlet.executor.docker.internal;
 
+import io.swarmlet.api.types.Cidr;
 import com.github.dockerjava.api.exception.ConflictException;
 import com.github.dockerjava.api.exception.DockerException;
 import com.github.dockerjava.api.exception.NotFoundException;

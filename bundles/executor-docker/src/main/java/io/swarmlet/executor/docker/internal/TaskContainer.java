@@ -8,8 +8,10 @@ import com.github.dockerjava.api.model.MountType;
 import com.github.dockerjava.api.model.Ports;
 import io.swarmlet.api.types.ContainerSpec;
 import io.swarmlet.api.types.Endpoint;
+import io.swarmlet.api.types.EndpointSpec;
 import io.swarmlet.api.types.HealthConfig;
 import io.swarmlet.api.types.Mount;
+import io.swarmlet.api.types.NetworkAttachment;
 import io.swarmlet.api.types.PortConfig;
 import io.swarmlet.api.types.ResourceRequirements;
 import io.swarmlet.api.types.Resources;
@@ -23,6 +25,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -120,6 +123,83 @@ final class TaskContainer {
         return e.getPortsCount() > 0 ? e.getPortsList() : e.getSpec().getPortsList();
     }
 
+    /** The task's cluster networks, in the task's order (the first one is the container's primary network). */
+    List<NetworkAttachment> networks() {
+        List<NetworkAttachment> out = new ArrayList<>();
+        for (NetworkAttachment a : task.getNetworksList()) {
+            if (a.hasNetwork()) {
+                out.add(a);
+            }
+        }
+        return out;
+    }
+
+    /** The Docker network name of an attachment (its cluster network's name). */
+    static String networkName(NetworkAttachment a) {
+        return a.getNetwork().getSpec().getAnnotations().getName();
+    }
+
+    /** The name of the first cluster network, or "" when the task has none (then it sits on the default bridge). */
+    String primaryNetwork() {
+        List<NetworkAttachment> n = networks();
+        return n.isEmpty() ? "" : networkName(n.get(0));
+    }
+
+    /**
+     * The container's DNS names on network {@code a} (design/networking.md):
+     * {@code tasks.<service>} and {@code tasks.<alias>} for each of the
+     * attachment's aliases always, and, for a dnsrr service, the service's
+     * name and the aliases themselves (a vip service's names resolve to its
+     * virtual IP, at the mesh's DNS server, not here).
+     */
+    List<String> aliases(NetworkAttachment a) {
+        Set<String> out = new LinkedHashSet<>();
+        String service = task.getServiceAnnotations().getName();
+        boolean dnsrr = task.getEndpoint().getSpec().getMode() == EndpointSpec.ResolutionMode.DNSRR;
+        List<String> names = new ArrayList<>();
+        if (!service.isEmpty()) {
+            names.add(service);
+        }
+        for (String alias : a.getAliasesList()) {
+            if (!alias.isBlank()) {
+                names.add(alias);
+            }
+        }
+        for (String n : names) {
+            out.add("tasks." + n);
+        }
+        if (dnsrr) {
+            out.addAll(names);
+        }
+        return new ArrayList<>(out);
+    }
+
+    /** The DNS servers the container asks for names its engine does not know: each network's, in order. */
+    List<String> dns() {
+        Set<String> out = new LinkedHashSet<>();
+        for (NetworkAttachment a : networks()) {
+            if (!a.getNetwork().getDnsAddr().isEmpty()) {
+                out.add(a.getNetwork().getDnsAddr());
+            }
+        }
+        return new ArrayList<>(out);
+    }
+
+    /**
+     * The spec's extra /etc/hosts lines in the engine's "host:ip" form: one per
+     * host name of each "IP HOST [HOST...]" entry (docker's swarm executor's rule).
+     */
+    List<String> extraHosts() {
+        List<String> out = new ArrayList<>();
+        for (String entry : spec.getHostsList()) {
+            String[] parts = entry.trim().split("\\s+");
+            for (int i = 1; i < parts.length; i++) {
+                out.add(parts[i] + ":" + parts[0]);
+            }
+        }
+        return out;
+    }
+
     /** The spec's labels, then ours (which the spec cannot override). */
     Map<String, String> labels() {
         Map<String, String> l = new LinkedHashMap<>(spec.getLabelsMap());
@@ -188,6 +268,16 @@ final class TaskContainer {
         for (PortConfig p : ports()) {
             validate(p);
         }
+        for (String h : spec.getHostsList()) {
+            if (h.isBlank() || h.trim().split("\\s+").length < 2) {
+                throw fatal("hosts entry \"" + h + "\" is not of the form \"IP HOST [HOST...]\"");
+            }
+        }
+        for (NetworkAttachment a : networks()) {
+            if (networkName(a).isEmpty()) {
+                throw fatal("network " + a.getNetworkId() + " has no name");
+            }
+        }
         for (Mount m : spec.getMountsList()) {
             if (m.getType() == Mount.Type.UNRECOGNIZED) {
                 throw fatal("mount " + m.getTarget() + " has an unknown type");
@@ -223,8 +313,20 @@ final class TaskContainer {
 
     /** Fills in the create request: everything but the name and the image. */
     void configure(CreateContainerCmd cmd) {
+        configure(cmd, List.of());
+    }
+
+    /**
+     * Fills in the create request: everything but the name and the image.
+     *
+     * @param imagePorts the ports the image EXPOSEs: published too when the task has networks
+     */
+    void configure(CreateContainerCmd cmd, List<ExposedPort> imagePorts) {
         cmd.withLabels(labels()).withEnv(spec.getEnvList()).withTty(spec.getTty())
                 .withStopTimeout(stopTimeoutSeconds());
+        if (!spec.getStopSignal().isEmpty()) {
+            cmd.withStopSignal(spec.getStopSignal());
+        }
         // as docker's swarm executor: Command replaces the entrypoint and Args
         // are its arguments; Args alone are arguments to the image's entrypoint
         if (spec.getCommandCount() > 0) {
@@ -246,15 +348,39 @@ final class TaskContainer {
         if (health != null) {
             cmd.withHealthcheck(health);
         }
-        List<ExposedPort> exposed = exposedPorts();
+        List<ExposedPort> extra = imagePorts(imagePorts);
+        List<ExposedPort> exposed = new ArrayList<>(exposedPorts());
+        exposed.addAll(extra);
         if (!exposed.isEmpty()) {
             cmd.withExposedPorts(exposed);
         }
-        cmd.withHostConfig(hostConfig());
+        HostConfig h = hostConfig(extra);
+        cmd.withHostConfig(h);
+        List<NetworkAttachment> networks = networks();
+        if (!networks.isEmpty()) {
+            // on its first network from the start, with its aliases; connected to the others before it starts
+            cmd.withAliases(aliases(networks.get(0)));
+        }
     }
 
     HostConfig hostConfig() {
+        return hostConfig(List.of());
+    }
+
+    private HostConfig hostConfig(List<ExposedPort> imagePorts) {
         HostConfig h = HostConfig.newHostConfig().withInit(init());
+        String network = primaryNetwork();
+        if (!network.isEmpty()) {
+            h.withNetworkMode(network);
+        }
+        List<String> dns = dns();
+        if (!dns.isEmpty()) {
+            h.withDns(dns);
+        }
+        List<String> hosts = extraHosts();
+        if (!hosts.isEmpty()) {
+            h.withExtraHosts(hosts.toArray(String[]::new));
+        }
         ResourceRequirements r = task.getSpec().getResources();
         if (r.getLimits().getMemoryBytes() > 0) {
             h.withMemory(r.getLimits().getMemoryBytes());
@@ -269,6 +395,9 @@ final class TaskContainer {
             h.withPidsLimit(r.getPidsLimit());
         }
         Ports bindings = portBindings();
+        for (ExposedPort e : imagePorts) {
+            bindings.bind(e, new Ports.Binding("", ""));
+        }
         if (!bindings.getBindings().isEmpty()) {
             h.withPortBindings(bindings);
         }
@@ -305,6 +434,55 @@ final class TaskContainer {
             out.bind(exposed(p), new Ports.Binding("", fixed ? Integer.toUnsignedString(p.getPublishedPort()) : ""));
         }
         return out;
+    }
+
+    /**
+     * Of the ports the image EXPOSEs, those published besides the task's own:
+     * none for a task without cluster networks (they are reached through the
+     * virtual IPs of its networks only); else each TCP or UDP one the task's
+     * endpoint does not have already, on a port the engine picks.
+     */
+    List<ExposedPort> imagePorts(List<ExposedPort> image) {
+        if (networks().isEmpty() || image == null) {
+            return List.of();
+        }
+        Set<ExposedPort> own = new HashSet<>(exposedPorts());
+        Set<ExposedPort> out = new LinkedHashSet<>();
+        for (ExposedPort e : image) {
+            if (e != null && e.getPort() > 0 && (e.getProtocol() == com.github.dockerjava.api.model.InternetProtocol.TCP
+                    || e.getProtocol() == com.github.dockerjava.api.model.InternetProtocol.UDP) && !own.contains(e)) {
+                out.add(e);
+            }
+        }
+        return new ArrayList<>(out);
+    }
+
+    /**
+     * The bound ports of the container that are not among the task's
+     * {@code ports} (the image's EXPOSE ports, see {@link #imagePorts}), as
+     * INTERNAL ports published on their host port, by protocol and port.
+     */
+    static List<PortConfig> extraPublished(List<PortConfig> ports, Map<ExposedPort, Ports.Binding[]> bindings) {
+        Set<ExposedPort> own = new HashSet<>();
+        for (PortConfig p : ports) {
+            own.add(exposed(p));
+        }
+        Map<String, PortConfig> out = new TreeMap<>();
+        for (Map.Entry<ExposedPort, Ports.Binding[]> e : bindings.entrySet()) {
+            ExposedPort x = e.getKey();
+            PortConfig.Protocol protocol = x.getProtocol() == com.github.dockerjava.api.model.InternetProtocol.UDP
+                    ? PortConfig.Protocol.UDP
+                    : x.getProtocol() == com.github.dockerjava.api.model.InternetProtocol.TCP ? PortConfig.Protocol.TCP
+                    : null;
+            List<Integer> host = hostPorts(e.getValue());
+            if (protocol == null || own.contains(x) || host.isEmpty()) {
+                continue;
+            }
+            out.put(String.format("%s/%05d", protocol, x.getPort()), PortConfig.newBuilder().setProtocol(protocol)
+                    .setTargetPort(x.getPort()).setPublishedPort(host.get(0))
+                    .setPublishMode(PortConfig.PublishMode.INTERNAL).build());
+        }
+        return new ArrayList<>(out.values());
     }
 
     static ExposedPort exposed(PortConfig p) {

@@ -1,5 +1,6 @@
 package io.swarmlet.executor.docker.internal;
 
+import io.swarmlet.api.types.Cidr;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -276,5 +277,121 @@ class TaskContainerTest {
         assertEquals("a@sha256:00", Images.withDefaultTag("a@sha256:00"));
         assertTrue(Images.unreachable("Get \"https://registry-1.docker.io/v2/\": dial tcp: lookup x: no such host"));
         assertFalse(Images.unreachable("pull access denied for x, repository does not exist"));
+    }
+
+    // ---------------------------------------------------------------- networks, hosts, extra ports
+
+    static io.swarmlet.api.types.NetworkAttachment attachment(String name, String dns, String... aliases) {
+        return io.swarmlet.api.types.NetworkAttachment.newBuilder().setNetworkId("id-" + name)
+                .setNetwork(io.swarmlet.api.types.Network.newBuilder().setId("id-" + name).setDnsAddr(dns)
+                        .setSpec(io.swarmlet.api.types.NetworkSpec.newBuilder()
+                                .setAnnotations(Annotations.newBuilder().setName(name))))
+                .addAllAliases(List.of(aliases)).build();
+    }
+
+    @Test
+    void aVipTaskHasTaskAliasesOnlyAndADnsrrTaskItsNamesToo() {
+        Task vip = task(1, spec()).toBuilder().addNetworks(attachment("app_default", "10.0.1.254", "backend"))
+                .addNetworks(attachment("other", "10.0.2.254")).build();
+        TaskContainer tc = new TaskContainer(vip, "n");
+        assertEquals(List.of("tasks.web", "tasks.backend"), tc.aliases(vip.getNetworks(0)));
+        assertEquals(List.of("tasks.web"), tc.aliases(vip.getNetworks(1)));
+        assertEquals(List.of("10.0.1.254", "10.0.2.254"), tc.dns());
+        assertEquals("app_default", tc.primaryNetwork());
+
+        Task dnsrr = vip.toBuilder().setEndpoint(Endpoint.newBuilder().setSpec(EndpointSpec.newBuilder()
+                .setMode(EndpointSpec.ResolutionMode.DNSRR))).build();
+        assertEquals(List.of("tasks.web", "tasks.backend", "web", "backend"),
+                new TaskContainer(dnsrr, "n").aliases(dnsrr.getNetworks(0)));
+
+        CreateContainerCmdImpl cmd = createRequest();
+        tc.configure(cmd);
+        assertEquals("app_default", cmd.getHostConfig().getNetworkMode());
+        assertEquals(List.of("tasks.web", "tasks.backend"), cmd.getAliases());
+        assertEquals(List.of("10.0.1.254", "10.0.2.254"), List.of(cmd.getHostConfig().getDns()));
+    }
+
+    @Test
+    void aTaskWithoutNetworksStaysOnTheDefaultBridge() {
+        CreateContainerCmdImpl cmd = createRequest();
+        TaskContainer tc = new TaskContainer(task(1, spec()), "n");
+        tc.configure(cmd, List.of(ExposedPort.tcp(6379)));
+        assertNull(cmd.getHostConfig().getNetworkMode());
+        assertNull(cmd.getAliases());
+        assertNull(cmd.getHostConfig().getDns());
+        assertEquals(List.of(), tc.imagePorts(List.of(ExposedPort.tcp(6379))), "image ports need a network");
+    }
+
+    @Test
+    void hostsBecomeOneHostIpEntryPerNameAndTheStopSignalIsKept() {
+        CreateContainerCmdImpl cmd = createRequest();
+        new TaskContainer(task(1, spec().addHosts("10.0.0.5 db db.local").addHosts("::1\tipv6-host")
+                .setStopSignal("SIGQUIT")), "n").configure(cmd);
+        assertEquals(List.of("db:10.0.0.5", "db.local:10.0.0.5", "ipv6-host:::1"),
+                List.of(cmd.getHostConfig().getExtraHosts()));
+        assertEquals("SIGQUIT", cmd.getStopSignal());
+    }
+
+    @Test
+    void imagePortsBesidesTheEndpointsArePublishedAndReportedAsInternal() {
+        Task t = withPorts(Endpoint.newBuilder().addPorts(port("", Protocol.TCP, 80, 0, PublishMode.INTERNAL)))
+                .toBuilder().addNetworks(attachment("app_default", "10.0.1.254")).build();
+        TaskContainer tc = new TaskContainer(t, "n");
+        List<ExposedPort> image = List.of(ExposedPort.tcp(80), ExposedPort.udp(5353), ExposedPort.tcp(6379),
+                ExposedPort.sctp(9));
+        assertEquals(List.of(ExposedPort.udp(5353), ExposedPort.tcp(6379)), tc.imagePorts(image));
+        CreateContainerCmdImpl cmd = createRequest();
+        tc.configure(cmd, image);
+        assertEquals(List.of(ExposedPort.tcp(80), ExposedPort.udp(5353), ExposedPort.tcp(6379)),
+                List.of(cmd.getExposedPorts()));
+        assertEquals(Map.of(
+                "80/tcp", List.of(Map.of("HostIp", "", "HostPort", "")),
+                "5353/udp", List.of(Map.of("HostIp", "", "HostPort", "")),
+                "6379/tcp", List.of(Map.of("HostIp", "", "HostPort", ""))),
+                cmd.getHostConfig().getPortBindings().toPrimitive());
+
+        Ports bound = new Ports();
+        bound.bind(ExposedPort.tcp(80), Ports.Binding.bindPort(32001));
+        bound.bind(ExposedPort.tcp(6379), Ports.Binding.bindIpAndPort("0.0.0.0", 32003));
+        bound.bind(ExposedPort.tcp(6379), Ports.Binding.bindIpAndPort("::", 32003));
+        bound.bind(ExposedPort.udp(5353), Ports.Binding.bindPort(32002));
+        List<PortConfig> own = tc.ports();
+        assertEquals(List.of(port("", Protocol.TCP, 80, 32001, PublishMode.INTERNAL)),
+                TaskContainer.published(own, bound.getBindings()));
+        assertEquals(List.of(
+                PortConfig.newBuilder().setProtocol(Protocol.TCP).setTargetPort(6379).setPublishedPort(32003)
+                        .setPublishMode(PublishMode.INTERNAL).build(),
+                PortConfig.newBuilder().setProtocol(Protocol.UDP).setTargetPort(5353).setPublishedPort(32002)
+                        .setPublishMode(PublishMode.INTERNAL).build()),
+                TaskContainer.extraPublished(own, bound.getBindings()));
+    }
+
+    @Test
+    void malformedHostsAndNamelessNetworksAreFatal() {
+        ExecutorException e = assertThrows(ExecutorException.class,
+                () -> new TaskContainer(task(1, spec().addHosts("10.0.0.5")), "n").validate());
+        assertTrue(e.fatal());
+        assertEquals("invalid spec for task t1: hosts entry \"10.0.0.5\" is not of the form \"IP HOST [HOST...]\"",
+                e.getMessage());
+        Task nameless = task(1, spec()).toBuilder().addNetworks(attachment("", "")).build();
+        e = assertThrows(ExecutorException.class, () -> new TaskContainer(nameless, "n").validate());
+        assertEquals("invalid spec for task t1: network id- has no name", e.getMessage());
+    }
+
+    @Test
+    void cidrBlocksOverlap() {
+        assertTrue(Cidr.overlap("10.0.1.0/25", "10.0.1.0/24"));
+        assertTrue(Cidr.overlap("10.0.0.0/8", "10.250.3.0/25"));
+        assertFalse(Cidr.overlap("10.0.1.0/25", "10.0.1.128/25"));
+        assertFalse(Cidr.overlap("10.0.1.0/25", "fd00::/64"));
+        assertFalse(Cidr.overlap("bad", "10.0.0.0/8"));
+    }
+
+    @Test
+    void theCreateRequestNeverShowsItsEnvironment() {
+        try (DockerEngine e = new DockerEngine(DockerEngine.Settings.defaults("unix:///nonexistent.sock"))) {
+            var cmd = e.newCreate("img:1").withName("web.1.t1").withEnv("TOKEN=leak-canary-42");
+            assertEquals("create container web.1.t1 from img:1", cmd.toString());
+        }
     }
 }

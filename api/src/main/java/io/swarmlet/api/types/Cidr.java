@@ -1,4 +1,4 @@
-package io.swarmlet.controlapi.internal;
+package io.swarmlet.api.types;
 
 /**
  * An IPv4 subnet ({@code 10.0.1.0/24}) and the addresses a cluster network
@@ -8,15 +8,16 @@ package io.swarmlet.controlapi.internal;
  *
  * @param base the network address, as an unsigned 32-bit value
  * @param prefix the prefix length, 0-32
+ * @since 1.2
  */
-record Cidr(long base, int prefix) {
+public record Cidr(long base, int prefix) {
 
     /**
      * Parses {@code a.b.c.d/n}.
      *
      * @throws IllegalArgumentException if it is not an IPv4 CIDR, or has host bits set
      */
-    static Cidr parse(String text) {
+    public static Cidr parse(String text) {
         int slash = text.indexOf('/');
         if (slash < 0) {
             throw new IllegalArgumentException("not a CIDR");
@@ -34,9 +35,10 @@ record Cidr(long base, int prefix) {
     }
 
     /** A CIDR whose address is not the network address ({@code 10.0.1.5/24}). */
-    static final class HostBitsSet extends IllegalArgumentException {
+    public static final class HostBitsSet extends IllegalArgumentException {
         private static final long serialVersionUID = 1L;
-        final transient Cidr network;
+        /** The network the text meant ({@code 10.0.1.0/24} for {@code 10.0.1.5/24}). */
+        public final transient Cidr network;
 
         HostBitsSet(Cidr network) {
             super("host bits set");
@@ -45,7 +47,7 @@ record Cidr(long base, int prefix) {
     }
 
     /** A dotted-quad IPv4 address as an unsigned 32-bit value. */
-    static long address(String text) {
+    public static long address(String text) {
         String[] parts = text.split("\\.", -1);
         if (parts.length != 4) {
             throw new IllegalArgumentException("not an IPv4 address");
@@ -60,7 +62,8 @@ record Cidr(long base, int prefix) {
         return v;
     }
 
-    static String format(long addr) {
+    /** An unsigned 32-bit value as a dotted-quad IPv4 address. */
+    public static String format(long addr) {
         return ((addr >> 24) & 255) + "." + ((addr >> 16) & 255) + "." + ((addr >> 8) & 255) + "." + (addr & 255);
     }
 
@@ -68,45 +71,54 @@ record Cidr(long base, int prefix) {
         return prefix == 0 ? 0 : (0xFFFFFFFFL << (32 - prefix)) & 0xFFFFFFFFL;
     }
 
-    long size() {
+    public long size() {
         return 1L << (32 - prefix);
     }
 
     /** The last address (broadcast). */
-    long last() {
+    public long last() {
         return base + size() - 1;
     }
 
-    boolean contains(long addr) {
+    public boolean contains(long addr) {
         return addr >= base && addr <= last();
     }
 
-    boolean overlaps(Cidr other) {
+    public boolean overlaps(Cidr other) {
         return base <= other.last() && other.base <= last();
     }
 
+    /** Whether two IPv4 CIDR texts share an address; false if either is not one (or has host bits set). */
+    public static boolean overlap(String a, String b) {
+        try {
+            return parse(a).overlaps(parse(b));
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
     /** The first host address: the network's gateway. */
-    long gateway() {
+    public long gateway() {
         return base + 1;
     }
 
     /** The lower half: what the engine hands to containers. */
-    Cidr range() {
+    public Cidr range() {
         return new Cidr(base, prefix + 1);
     }
 
     /** The last usable address: where the mesh answers DNS for the network. */
-    long dnsAddr() {
+    public long dnsAddr() {
         return last() - 1;
     }
 
     /** The first virtual IP: the start of the upper half. */
-    long firstVip() {
+    public long firstVip() {
         return base + size() / 2;
     }
 
     /** The last virtual IP: the address before the DNS address. */
-    long lastVip() {
+    public long lastVip() {
         return dnsAddr() - 1;
     }
 
