@@ -3,6 +3,7 @@ package io.swarmlet.mesh.internal;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.swarmlet.api.types.MeshPortStats;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -10,7 +11,8 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
- * One published port (protocol and number) on this node: its socket, its
+ * One published port (protocol and number) on this node's listen address,
+ * or one port of a service's virtual IP: its socket, its
  * current {@link Target} and its counters. The routing mesh opens it when the
  * port appears in the table, swaps its target as the table changes and closes
  * it when the port leaves the table. A port that cannot be taken records why
@@ -63,9 +65,21 @@ abstract class Listener {
         if (isOpen()) {
             return;
         }
-        InetSocketAddress address = mesh.settings().listenHost() == null
-                ? new InetSocketAddress(key.port())
-                : new InetSocketAddress(mesh.settings().listenHost(), key.port());
+        String problem = null;
+        InetSocketAddress address;
+        if (key.isVip()) {
+            InetAddress vip = Addresses.literal(key.vip());
+            address = vip == null ? null : new InetSocketAddress(vip, key.port());
+            problem = vip == null ? "not an IP address" : mesh.makeLocal(key.vip());
+        } else {
+            address = mesh.settings().listenHost() == null
+                    ? new InetSocketAddress(key.port())
+                    : new InetSocketAddress(mesh.settings().listenHost(), key.port());
+        }
+        if (problem != null) {
+            failed("listen " + key.protocolName() + " " + host() + ":" + key.port() + ": " + problem);
+            return;
+        }
         ChannelFuture f = bind(address);
         boolean done = f.awaitUninterruptibly(5, TimeUnit.SECONDS);
         if (done && f.isSuccess()) {
@@ -74,15 +88,23 @@ abstract class Listener {
             lastLoggedError = "";
             Target t = target;
             LOG.info("mesh listening on {} {}:{} for service {} ({} backends, {})", key.protocolName(),
-                    mesh.settings().listenHostString(), key.port(), t.serviceName(), t.backends().size(),
+                    host(), key.port(), t.serviceName(), t.backends().size(),
                     t.strategy().isEmpty() ? Balancers.DEFAULT : t.strategy());
             return;
         }
         if (!done) {
             f.channel().close();
         }
-        String error = "listen " + key.protocolName() + " " + mesh.settings().listenHostString() + ":" + key.port()
-                + ": " + (done ? describe(f.cause()) : "timed out");
+        failed("listen " + key.protocolName() + " " + host() + ":" + key.port() + ": "
+                + (done ? describe(f.cause()) : "timed out"));
+    }
+
+    /** The address the port is taken on, as errors and logs show it. */
+    String host() {
+        return key.isVip() ? key.vip() : mesh.settings().listenHostString();
+    }
+
+    private void failed(String error) {
         stats.listenError = error;
         if (!error.equals(lastLoggedError)) {
             lastLoggedError = error;
@@ -100,8 +122,7 @@ abstract class Listener {
         channel = null;
         if (c != null) {
             c.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
-            LOG.info("mesh stopped listening on {} {}:{}", key.protocolName(), mesh.settings().listenHostString(),
-                    key.port());
+            LOG.info("mesh stopped listening on {} {}:{}", key.protocolName(), host(), key.port());
         }
     }
 

@@ -76,7 +76,8 @@ final class LoopbackAddresses implements LocalAddresses {
         String shown = "ip addr " + verb + " " + address + "/32 dev " + DEVICE;
         Process p;
         try {
-            p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.DISCARD).start();
+            p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            p.getOutputStream().close(); // ip reads nothing
         } catch (IOException e) {
             throw new IOException("cannot add " + address + " to the loopback device: cannot run " + ip + " ("
                     + e.getMessage() + "): install iproute2, or turn virtual IPs off (vips=false in io.swarmlet.mesh.cfg)",

@@ -28,7 +28,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * The routing mesh of this node (every node, manager or worker): follows the
  * cluster's routing table through the highest-ranked {@link Dispatcher} (the
  * local one on the leader, the remote one that follows the leader elsewhere),
- * runs the {@link RoutingMesh} data plane on it, balances with the installed
+ * runs the {@link RoutingMesh} data plane on it (ingress ports, the services'
+ * virtual IPs and the networks' DNS servers), balances with the installed
  * {@link LoadBalancer} plugins and reports its counters back to the dispatcher.
  * Registered as {@link Mesh} for the web console, metrics and tests.
  */
@@ -70,6 +71,10 @@ public final class MeshComponent implements Mesh {
         @AttributeDefinition(description = "Connect to this node's own tasks at their container address (one proxy"
                 + " hop less than their node port, which stays the fallback)")
         boolean directToLocalTasks() default true;
+
+        @AttributeDefinition(description = "Listen on the services' virtual IPs and serve the networks' DNS (each VIP"
+                + " and DNS address is added to the loopback device: needs root); false = ingress ports only")
+        boolean vips() default true;
     }
 
     @Reference
@@ -123,7 +128,7 @@ public final class MeshComponent implements Mesh {
                 Duration.ofMillis(Math.max(1, config.connectTimeoutMs())),
                 Duration.ofMillis(Math.max(100, config.udpIdleTimeoutMs())),
                 Math.max(0, config.ioThreads()), !"nio".equalsIgnoreCase(config.transport().trim()),
-                config.directToLocalTasks() ? local.nodeId() : "");
+                config.directToLocalTasks() ? local.nodeId() : "", config.vips(), MeshSettings.DNS_PORT);
         mesh = new RoutingMesh(settings, balancers);
         control = new ControlLoop(mesh, () -> dispatcher, local::nodeId,
                 Duration.ofMillis(Math.max(100, config.reportPeriodMs())));

@@ -15,14 +15,19 @@ import org.apache.logging.log4j.Logger;
 
 /**
  * The host's resolvers, where the networks' DNS servers forward the names they do not know: the
- * {@code nameserver} lines of {@code /etc/resolv.conf} (port 53), read again when the file changes.
+ * {@code nameserver} lines of {@code /etc/resolv.conf} (port 53), read again when the file changes
+ * (looked at no more than once a second: the DNS servers ask on their event loops).
  */
 final class ResolvConf implements Supplier<List<InetSocketAddress>> {
 
     private static final Logger LOG = LogManager.getLogger(ResolvConf.class);
     static final Path DEFAULT = Path.of("/etc/resolv.conf");
 
+    private static final long CHECK_NANOS = 1_000_000_000L;
+
     private final Path file;
+    private long checkedAt;
+    private boolean checked;
     private FileTime readAt;
     private List<InetSocketAddress> servers = List.of();
 
@@ -32,13 +37,17 @@ final class ResolvConf implements Supplier<List<InetSocketAddress>> {
 
     @Override
     public synchronized List<InetSocketAddress> get() {
+        long now = System.nanoTime();
+        if (checked && now - checkedAt < CHECK_NANOS) {
+            return servers;
+        }
+        checked = true;
+        checkedAt = now;
         FileTime t;
         try {
             t = Files.getLastModifiedTime(file);
         } catch (IOException e) {
-            if (readAt != null || servers.isEmpty()) {
-                LOG.debug("mesh DNS: no {} ({}): no resolver to forward to", file, e.toString());
-            }
+            LOG.debug("mesh DNS: no {} ({}): no resolver to forward to", file, e.toString());
             readAt = null;
             servers = List.of();
             return servers;
@@ -55,7 +64,7 @@ final class ResolvConf implements Supplier<List<InetSocketAddress>> {
         return servers;
     }
 
-    /** The {@code nameserver} addresses, in file order; IPv6 zone suffixes and unparsable lines are skipped. */
+    /** The {@code nameserver} addresses, in file order; lines naming no IP address are skipped. */
     static List<InetSocketAddress> parse(List<String> lines) {
         List<InetSocketAddress> out = new ArrayList<>();
         for (String line : lines) {

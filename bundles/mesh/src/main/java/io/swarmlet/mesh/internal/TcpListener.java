@@ -8,7 +8,7 @@ import io.netty.channel.ChannelOption;
 import java.net.InetSocketAddress;
 
 /**
- * A published TCP port: accepts connections and hands each to a
+ * A published TCP port, or a TCP port of a virtual IP (with SO_REUSEPORT): accepts connections and hands each to a
  * {@link TcpProxy}. Accepted sockets do not read until their backend is
  * connected, so nothing is buffered for a connection that may still fail.
  * Closing the listener leaves connections already proxied running to their end.
@@ -38,6 +38,9 @@ final class TcpListener extends Listener {
                         ch.pipeline().addLast("proxy", new TcpProxy(TcpListener.this));
                     }
                 });
+        if (key.isVip()) {
+            mesh.transport().reusePort(b); // every swarmlet node of the host listens on the VIP
+        }
         return b.bind(address);
     }
 }

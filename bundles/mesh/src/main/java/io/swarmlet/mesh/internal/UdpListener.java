@@ -25,7 +25,7 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
- * A published UDP port. Every client address gets a {@link UdpFlow}: a
+ * A published UDP port, or a UDP port of a virtual IP (with SO_REUSEPORT). Every client address gets a {@link UdpFlow}: a
  * datagram socket connected to the backend picked for it, so all of a
  * client's datagrams reach the same backend and the backend's replies come
  * back to that client, sent from this listening socket (the address the
@@ -52,14 +52,18 @@ final class UdpListener extends Listener {
 
     @Override
     ChannelFuture bind(InetSocketAddress address) {
-        ChannelFuture f = new Bootstrap()
+        Bootstrap b = new Bootstrap()
                 .group(mesh.group())
                 .channel(mesh.transport().datagramChannel())
                 .option(ChannelOption.SO_REUSEADDR, false)
                 .option(ChannelOption.ALLOCATOR, Transport.ALLOCATOR)
                 .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM))
-                .handler(new Frontend())
-                .bind(address);
+                .handler(new Frontend());
+        if (key.isVip()) {
+            // every swarmlet node of the host listens on the VIP; the kernel hashes each client to one socket
+            mesh.transport().reusePort(b);
+        }
+        ChannelFuture f = b.bind(address);
         f.addListener(done -> {
             if (done.isSuccess()) {
                 long idle = mesh.settings().udpIdleTimeout().toNanos();

@@ -1,6 +1,8 @@
 package io.swarmlet.mesh.internal;
 
 import io.swarmlet.api.types.MeshBackend;
+import io.swarmlet.api.types.MeshDnsRecord;
+import io.swarmlet.api.types.MeshDnsZone;
 import io.swarmlet.api.types.MeshPortStats;
 import io.swarmlet.api.types.MeshRoute;
 import io.swarmlet.api.types.MeshRoutes;
@@ -50,6 +52,44 @@ final class Tables {
 
     static MeshSettings settings(boolean epoll, Duration udpIdle) {
         return new MeshSettings(InetAddress.getLoopbackAddress(), Duration.ofSeconds(2), udpIdle, 2, epoll, "local-node");
+    }
+
+    /** With virtual IPs on or off, and the networks' DNS servers on {@code dnsPort}. */
+    static MeshSettings settings(boolean epoll, boolean vips, int dnsPort) {
+        return new MeshSettings(InetAddress.getLoopbackAddress(), Duration.ofSeconds(2), Duration.ofSeconds(60), 2, epoll,
+                "local-node", vips, dnsPort);
+    }
+
+    /** A route of a service's virtual IP: published on the target port, as the dispatcher makes them. */
+    static MeshRoute vipRoute(String service, String vip, PortConfig.Protocol protocol, int port,
+            InetSocketAddress... backends) {
+        MeshRoute r = route(service, protocol, port, backends);
+        return r.toBuilder().setVip(vip).setNetworkId("net-" + service)
+                .setPort(PortConfig.newBuilder().setProtocol(protocol).setTargetPort(port).setPublishedPort(port)
+                        .setPublishMode(PortConfig.PublishMode.INTERNAL))
+                .build();
+    }
+
+    /** A network's DNS zone: name, address, name, address... */
+    static MeshDnsZone zone(String networkId, String dnsAddr, String... nameThenAddrs) {
+        MeshDnsZone.Builder z = MeshDnsZone.newBuilder().setNetworkId(networkId).setDnsAddr(dnsAddr);
+        for (int i = 0; i + 1 < nameThenAddrs.length; i += 2) {
+            z.addRecords(MeshDnsRecord.newBuilder().setName(nameThenAddrs[i])
+                    .addAllAddrs(List.of(nameThenAddrs[i + 1].split(","))));
+        }
+        return z.build();
+    }
+
+    static int freeTcpPort(InetAddress at) throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, at)) {
+            return s.getLocalPort();
+        }
+    }
+
+    static int freeUdpPort(InetAddress at) throws IOException {
+        try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(at, 0))) {
+            return s.getLocalPort();
+        }
     }
 
     static int freeTcpPort() throws IOException {
