@@ -197,7 +197,6 @@ class StackIT {
     @Order(3)
     void anEditedFileUpdatesOnlyTheChangedServiceAndBothBackendsGetTraffic() throws Exception {
         Set<String> appBefore = containers("app_app");
-        Set<String> redisBefore = containers("app_redis");
         assertEquals(2, appBefore.size());
         // two redis replicas, one per node: the counters on both are reached by name through the VIP
         String edited = SEED.replace("""
@@ -222,7 +221,6 @@ class StackIT {
         Map<String, Integer> perNode = ClusterIT.runningPerNode("app_redis");
         assertEquals(2, perNode.size(), "one redis per node: " + perNode);
         assertEquals(appBefore, containers("app_app"), "the app's containers were not touched");
-        assertTrue(containers("app_redis").containsAll(redisBefore), "the first redis stays");
 
         // the app tasks reach both redis tasks (one of them on another node) by the name redis
         Set<String> redis = shortIds(containers("app_redis"));

@@ -6,31 +6,79 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.swarmlet.api.control.ControlApi;
+import io.swarmlet.api.control.ControlException;
+import io.swarmlet.api.control.Stacks;
+import io.swarmlet.api.types.Annotations;
+import io.swarmlet.api.types.ListServicesResponse;
+import io.swarmlet.api.types.ListStacksRequest;
+import io.swarmlet.api.types.Service;
+import io.swarmlet.api.types.ServiceSpec;
+import io.swarmlet.api.types.StackSummary;
+import java.io.File;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.jar.JarFile;
 import org.apache.felix.framework.FrameworkFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.framework.launch.Framework;
+import org.osgi.util.tracker.ServiceTracker;
 
 /**
- * The built bundle in a bare Felix: it resolves with nothing but the framework, slf4j and the api's
- * types (exported by the system bundle here; SnakeYAML Engine, the schema validator and Jackson are
- * private, nothing is exported), and its loader reads, validates
- * and refuses compose files from inside the bundle (the schema and the validator's meta-schemas are found
- * by the bundle's class loader).
+ * The built bundle in a bare Felix with SCR: it resolves with nothing but the framework, SCR, slf4j, Log4j,
+ * protobuf and the api (exported by the system bundle here; SnakeYAML Engine, the schema validator and
+ * Jackson are private, nothing is exported); its loader reads, validates and refuses compose files from
+ * inside the bundle (the schema and the validator's meta-schemas are found by the bundle's class loader);
+ * and its component registers {@link Stacks} once a {@link ControlApi} is there, and only then.
  */
 class StackBundleIT {
 
     @TempDir
     Path tmp;
+
+    private static String jarOnClassPath(String prefix) {
+        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            if (new File(entry).getName().startsWith(prefix) && entry.endsWith(".jar")) {
+                return entry;
+            }
+        }
+        throw new AssertionError("no " + prefix + "*.jar on the class path");
+    }
+
+    private static String exports(String jar) throws Exception {
+        try (JarFile j = new JarFile(jar)) {
+            return j.getManifest().getMainAttributes().getValue("Export-Package");
+        }
+    }
+
+    /** A control API that knows one service of stack "demo" and nothing else. */
+    private static ControlApi trivialControlApi() {
+        Service svc = Service.newBuilder().setId("svc1").setSpec(ServiceSpec.newBuilder().setAnnotations(
+                Annotations.newBuilder().setName("demo_web").putLabels(Stacks.NAMESPACE_LABEL, "demo"))).build();
+        return (ControlApi) Proxy.newProxyInstance(StackBundleIT.class.getClassLoader(), new Class<?>[] {ControlApi.class},
+                (p, m, a) -> {
+                    if (m.getName().equals("listServices")) {
+                        return ListServicesResponse.newBuilder().addServices(svc).build();
+                    }
+                    if (m.getDeclaringClass() == Object.class) {
+                        return m.getName().equals("hashCode") ? System.identityHashCode(p)
+                                : m.getName().equals("equals") ? p == a[0] : "trivial ControlApi";
+                    }
+                    throw new ControlException(ControlException.Code.UNIMPLEMENTED, m.getName());
+                });
+    }
 
     @Test
     void theLoaderWorksInsideTheBundle() throws Exception {
@@ -42,14 +90,40 @@ class StackBundleIT {
         Map<String, String> config = new HashMap<>();
         config.put(Constants.FRAMEWORK_STORAGE, tmp.resolve("felix-cache").toString());
         config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
-        config.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, "org.slf4j;version=2.0.17,org.slf4j.spi;version=2.0.17,"
-                + "org.slf4j.helpers;version=2.0.17,org.slf4j.event;version=2.0.17,io.swarmlet.api.types;version=1.2.0");
+        config.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, String.join(",",
+                "org.slf4j;version=2.0.17", "org.slf4j.spi;version=2.0.17", "org.slf4j.helpers;version=2.0.17",
+                "org.slf4j.event;version=2.0.17",
+                "org.apache.logging.log4j;version=2.26.1", "org.apache.logging.log4j.message;version=2.26.1",
+                "org.apache.logging.log4j.spi;version=2.26.1", "org.apache.logging.log4j.util;version=2.26.1",
+                "com.google.protobuf;version=4.36.2", exports(jarOnClassPath("io.swarmlet.api-"))));
         Framework framework = new FrameworkFactory().newFramework(config);
         framework.start();
         try {
-            Bundle bundle = framework.getBundleContext().installBundle(Path.of(jar).toUri().toString());
-            bundle.start();
+            BundleContext system = framework.getBundleContext();
+            List<Bundle> bundles = new ArrayList<>();
+            for (String prefix : List.of("org.osgi.util.function-", "org.osgi.util.promise-",
+                    "org.osgi.service.component-1", "org.apache.felix.scr-")) {
+                bundles.add(system.installBundle(new File(jarOnClassPath(prefix)).toURI().toString()));
+            }
+            Bundle bundle = system.installBundle(Path.of(jar).toUri().toString());
+            bundles.add(bundle);
+            for (Bundle b : bundles) {
+                b.start();
+            }
             assertEquals(Bundle.ACTIVE, bundle.getState());
+
+            // the Stacks component waits for a control API, then serves through it
+            ServiceTracker<Stacks, Stacks> tracker = new ServiceTracker<>(system, Stacks.class, null);
+            tracker.open();
+            assertNull(system.getServiceReference(Stacks.class), "no Stacks without a ControlApi");
+            ServiceRegistration<ControlApi> reg = system.registerService(ControlApi.class, trivialControlApi(), null);
+            Stacks stacks = tracker.waitForService(TimeUnit.SECONDS.toMillis(20));
+            assertNotNull(stacks, "Stacks registered once a ControlApi is there");
+            assertEquals(List.of(StackSummary.newBuilder().setName("demo").setServices(1).build()),
+                    stacks.list(ListStacksRequest.getDefaultInstance()).getStacksList());
+            reg.unregister();
+            assertNull(system.getServiceReference(Stacks.class), "gone with the ControlApi");
+            tracker.close();
 
             Class<?> loader = bundle.loadClass("io.swarmlet.stack.internal.compose.ComposeLoader");
             Class<?> file = bundle.loadClass("io.swarmlet.stack.internal.compose.ComposeFile");

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,6 +50,9 @@ public class StacksComponent implements Stacks {
 
     static final String SPEC_HASH_LABEL = "io.swarmlet.stack.spec-hash";
     static final String DIGEST_LABEL = "io.swarmlet.stack.digest";
+
+    /** The network drivers the control API accepts ("overlay" is Docker's default for stacks). */
+    static final Set<String> DRIVERS = Set.of("overlay", "bridge");
 
     private static final Logger LOG = LogManager.getLogger(StacksComponent.class);
 
@@ -133,7 +137,7 @@ public class StacksComponent implements Stacks {
         Set<String> externalNetworks = new TreeSet<>();
         Set<String> externalSecrets = new TreeSet<>();
         Set<String> externalConfigs = new TreeSet<>();
-        for (Project.Service s : project.services().values()) {
+        for (Project.Service s : new TreeMap<>(project.services()).values()) {
             ServiceSpec spec = mapper.map(s);
             services.put(spec.getAnnotations().getName(), spec);
             Set<String> nets = s.networks().isEmpty() ? Set.of(Namespace.DEFAULT_NETWORK) : s.networks().keySet();
@@ -143,6 +147,11 @@ public class StacksComponent implements Stacks {
                 if (n != null && n.external()) {
                     externalNetworks.add(name);
                 } else {
+                    if (n != null && n.driver() != null && !DRIVERS.contains(n.driver()) && !networks.containsKey(name)) {
+                        problems.add("networks." + key + ": network driver \"" + n.driver() + "\" is not supported: a stack's"
+                                + " network is a bridge network on each node, joined by the routing mesh; use driver: overlay"
+                                + " (the default)");
+                    }
                     networks.put(name, network(ns, name, n));
                 }
             }
@@ -301,15 +310,15 @@ public class StacksComponent implements Stacks {
                 String name = s.getSpec().getAnnotations().getName();
                 if (ns.name().equals(s.getSpec().getAnnotations().getLabelsMap().get(NAMESPACE_LABEL))
                         && !plan.services().containsKey(name)) {
-                    messages.add("Removing service " + name);
-                    api.removeService(RemoveServiceRequest.newBuilder().setId(s.getId()).build());
+                    step(messages, "Removing service " + name, "failed to remove service " + name,
+                            () -> api.removeService(RemoveServiceRequest.newBuilder().setId(s.getId()).build()));
                 }
             }
         }
         plan.networks().forEach((name, spec) -> {
             if (!cluster.networks().containsKey(name)) {
-                messages.add("Creating network " + name);
-                api.createNetwork(CreateNetworkRequest.newBuilder().setSpec(spec).build());
+                step(messages, "Creating network " + name, "failed to create network " + name,
+                        () -> api.createNetwork(CreateNetworkRequest.newBuilder().setSpec(spec).build()));
             }
         });
         Map<String, String> records = secrets(ns, plan, cluster, messages);
@@ -326,15 +335,28 @@ public class StacksComponent implements Stacks {
             ServiceSpec spec = b.build();
             Service current = services.get(name);
             if (current == null) {
-                messages.add("Creating service " + name);
-                api.createService(CreateServiceRequest.newBuilder().setSpec(spec).build());
+                step(messages, "Creating service " + name, "failed to create service " + name,
+                        () -> api.createService(CreateServiceRequest.newBuilder().setSpec(spec).build()));
             } else if (!unchanged(current.getSpec(), spec)) {
-                messages.add("Updating service " + name + " (id: " + current.getId() + ")");
-                api.updateService(UpdateServiceRequest.newBuilder().setId(current.getId())
-                        .setVersion(current.getMeta().getVersion()).setSpec(spec).build());
+                step(messages, "Updating service " + name + " (id: " + current.getId() + ")", "failed to update service " + name,
+                        () -> api.updateService(UpdateServiceRequest.newBuilder().setId(current.getId())
+                                .setVersion(current.getMeta().getVersion()).setSpec(spec).build()));
             }
         });
         return messages;
+    }
+
+    /**
+     * One write, its message first; a refusal (which validation could not foresee: the cluster changed
+     * meanwhile) ends the deploy with what was done so far, as Docker's output would show it, and why.
+     */
+    private static void step(List<String> messages, String message, String failure, Runnable write) {
+        messages.add(message);
+        try {
+            write.run();
+        } catch (ControlException e) {
+            throw new ControlException(e.code(), String.join("\n", messages) + "\n" + failure + ": " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -371,10 +393,10 @@ public class StacksComponent implements Stacks {
             Secret current = cluster.secrets().get(p.name());
             if (current == null) {
                 String record = "1:" + Fingerprints.secret(p.data());
-                messages.add("Creating secret " + p.name());
                 SecretSpec.Builder spec = SecretSpec.newBuilder().setData(com.google.protobuf.ByteString.copyFrom(p.data()));
                 spec.getAnnotationsBuilder().setName(p.name()).putAllLabels(p.labels()).putLabels(DIGEST_LABEL, record);
-                api.createSecret(CreateSecretRequest.newBuilder().setSpec(spec).build());
+                step(messages, "Creating secret " + p.name(), "failed to create secret " + p.name(),
+                        () -> api.createSecret(CreateSecretRequest.newBuilder().setSpec(spec).build()));
                 records.put(p.name(), record);
                 continue;
             }
@@ -400,10 +422,12 @@ public class StacksComponent implements Stacks {
                 records.put(p.name(), same != null ? same : "0:unknown");
                 continue;
             }
-            messages.add("Updating secret " + p.name());
-            Secret rotated = api.rotateSecret(RotateSecretRequest.newBuilder().setId(current.getId())
-                    .setData(com.google.protobuf.ByteString.copyFrom(p.data())).build()).getSecret();
-            long now = rotated.getVersionsCount() == 0 ? version + 1 : rotated.getVersions(rotated.getVersionsCount() - 1).getVersion();
+            Secret[] rotated = new Secret[1];
+            step(messages, "Updating secret " + p.name(), "failed to update secret " + p.name(),
+                    () -> rotated[0] = api.rotateSecret(RotateSecretRequest.newBuilder().setId(current.getId())
+                            .setData(com.google.protobuf.ByteString.copyFrom(p.data())).build()).getSecret());
+            long now = rotated[0].getVersionsCount() == 0 ? version + 1
+                    : rotated[0].getVersions(rotated[0].getVersionsCount() - 1).getVersion();
             records.put(p.name(), now + ":" + Fingerprints.secret(p.data()));
         }
         return records;
@@ -414,18 +438,18 @@ public class StacksComponent implements Stacks {
         for (Payload p : plan.configs().values()) {
             Config current = cluster.configs().get(p.name());
             if (current == null) {
-                messages.add("Creating config " + p.name());
                 ConfigSpec.Builder spec = ConfigSpec.newBuilder().setData(com.google.protobuf.ByteString.copyFrom(p.data()));
                 spec.getAnnotationsBuilder().setName(p.name()).putAllLabels(p.labels());
-                api.createConfig(CreateConfigRequest.newBuilder().setSpec(spec).build());
+                step(messages, "Creating config " + p.name(), "failed to create config " + p.name(),
+                        () -> api.createConfig(CreateConfigRequest.newBuilder().setSpec(spec).build()));
                 continue;
             }
             byte[] stored = current.getVersionsCount() == 0 ? new byte[0]
                     : current.getVersions(current.getVersionsCount() - 1).getData().toByteArray();
             if (!Arrays.equals(stored, p.data())) {
-                messages.add("Updating config " + p.name());
-                api.rotateConfig(RotateConfigRequest.newBuilder().setId(current.getId())
-                        .setData(com.google.protobuf.ByteString.copyFrom(p.data())).build());
+                step(messages, "Updating config " + p.name(), "failed to update config " + p.name(),
+                        () -> api.rotateConfig(RotateConfigRequest.newBuilder().setId(current.getId())
+                                .setData(com.google.protobuf.ByteString.copyFrom(p.data())).build()));
             }
         }
     }

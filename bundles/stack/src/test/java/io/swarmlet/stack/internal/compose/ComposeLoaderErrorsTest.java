@@ -53,7 +53,7 @@ class ComposeLoaderErrorsTest {
                             image: nginx
                             deploy:
                               mode: everywhere
-                        """, "compose.yml:5: services.web.deploy.mode must be one of the following: \"replicated\", \"global\""),
+                        """, "compose.yml:5: services.web.deploy.mode must be one of the following: \"replicated\", \"global\", \"replicated-job\", \"global-job\""),
                 bad("ports long syntax without target", """
                         services:
                           web:
@@ -161,6 +161,24 @@ class ComposeLoaderErrorsTest {
                             ports:
                               - "53/icmp"
                         """, "compose.yml:5: services.web.ports.0 invalid port \"53/icmp\": unknown protocol icmp"),
+                bad("bad expose protocol", """
+                        services:
+                          web:
+                            image: nginx
+                            expose: ["53/icmp"]
+                        """, "compose.yml:4: services.web.expose.0 invalid port \"53/icmp\": unknown protocol icmp"),
+                bad("bad expose port", """
+                        services:
+                          web:
+                            image: nginx
+                            expose: [80, "http"]
+                        """, "compose.yml:4: services.web.expose.1 invalid port \"http\": expected PORT[-PORT][/PROTOCOL], port numbers from 1 to 65535"),
+                bad("expose not a list", """
+                        services:
+                          web:
+                            image: nginx
+                            expose: 80
+                        """, "compose.yml:4: services.web.expose must be a list"),
                 bad("bad duration", """
                         services:
                           web:

@@ -59,6 +59,13 @@ class ComposeLoaderTest {
                         Service::ports, List.of(new Port(80, 8080, "udp", "host", null))),
                 row("port long syntax, defaults", "ports:\n  - target: 80\n    published: 8080", Service::ports,
                         List.of(new Port(80, 8080, "tcp", "ingress", null))),
+                // expose: INTERNAL ports
+                row("expose numbers and strings", "expose: [80, \"8080\", \"53/udp\"]", Service::expose,
+                        List.of(new Port(80, null, "tcp", "internal", null), new Port(8080, null, "tcp", "internal", null),
+                                new Port(53, null, "udp", "internal", null))),
+                row("expose range, duplicates once", "expose: [\"9000-9001\", 9000]", Service::expose,
+                        List.of(new Port(9000, null, "tcp", "internal", null), new Port(9001, null, "tcp", "internal", null))),
+                row("no expose", "", Service::expose, List.of()),
                 // volumes
                 row("named volume short", "volumes: [\"data:/var/lib/data\"]", Service::volumes, List.of(new Mount("volume", "data", "/var/lib/data", false))),
                 row("bind short, read-only", "volumes: [\"./static:/srv:ro\"]", Service::volumes, List.of(new Mount("bind", "./static", "/srv", true))),

@@ -117,6 +117,14 @@ class ComposeMergeTest {
     }
 
     @Test
+    void exposedPortsMergeByTargetAndProtocol() {
+        Project p = load("services:\n  web:\n    image: nginx\n    expose: [80, \"53/udp\"]\n",
+                "services:\n  web:\n    expose: [\"80\", 8080]\n");
+        assertEquals(List.of(new Port(80, null, "tcp", "internal", null), new Port(53, null, "udp", "internal", null),
+                new Port(8080, null, "tcp", "internal", null)), p.services().get("web").expose());
+    }
+
+    @Test
     void anOverrideMayOmitTheImage() {
         Project p = load(BASE, "services:\n  db:\n    deploy: {replicas: 3}\n");
         assertEquals("redis", p.services().get("db").image());
