@@ -224,6 +224,18 @@ class ClusterIT {
                 }
             }
         }
+        // the cluster networks its nodes' engines made (agents remove them after their last task; a
+        // daemon killed first leaves them): the next cluster allocates the same subnets from 10.0.0.0/8
+        for (String net : lines(docker("network", "ls", "-q", "--filter", "label=io.swarmlet.network.id").out())) {
+            docker("network", "rm", net);
+        }
+        // and the virtual IPs and DNS addresses their meshes put on the loopback device (a mesh leaves
+        // them when it stops, since other nodes on the same host may still use them)
+        Dist.Result lo = Dist.run(List.of("ip", "-4", "-o", "addr", "show", "dev", "lo"));
+        java.util.regex.Matcher vip = Pattern.compile("inet (10\\.\\d+\\.\\d+\\.\\d+/32)").matcher(lo.out());
+        while (vip.find()) {
+            Dist.run(List.of("ip", "addr", "del", vip.group(1), "dev", "lo"));
+        }
         System.err.println(test + " figures: " + figures);
         if (root != null) {
             unmountUnder(root);

@@ -119,9 +119,6 @@ class StackIT {
     @AfterAll
     static void stopCluster() throws Exception {
         ClusterIT.stopAndClean("StackIT", root, nodes.values(), anyFailed, figures);
-        for (String net : lines(docker("network", "ls", "-q", "--filter", "label=io.swarmlet.network.id").out())) {
-            docker("network", "rm", net);
-        }
     }
 
     // ------------------------------------------------------------ tests

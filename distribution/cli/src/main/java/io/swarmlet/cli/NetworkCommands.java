@@ -132,10 +132,15 @@ public final class NetworkCommands extends CliCommand.Group {
 
     // ------------------------------------------------------------ create
 
+    /**
+     * {@code network create}: the flags go to the manager as docker sends them to its
+     * daemon, and the manager checks them (driver, one subnet, the gateway in the task
+     * range, overlaps), so the shell and the CLI say the same.
+     */
     @Command(name = "create", description = "Create a network; prints its ID.")
     static final class Create extends CliCommand {
         @Option(names = {"-d", "--driver"}, paramLabel = "string", defaultValue = OVERLAY,
-                description = "Driver to manage the Network (only \"overlay\": a network of the swarm) (default \"overlay\").")
+                description = "Driver to manage the Network (default \"overlay\": a network of the swarm).")
         String driver;
 
         @Option(names = "--subnet", paramLabel = "strings",
@@ -145,11 +150,20 @@ public final class NetworkCommands extends CliCommand.Group {
         @Option(names = "--gateway", paramLabel = "strings", description = "IPv4 Gateway for the master subnet (default: its first address).")
         List<String> gateways = new ArrayList<>();
 
+        @Option(names = "--ip-range", paramLabel = "strings", description = "Allocate container ip from a sub-range.")
+        List<String> ranges = new ArrayList<>();
+
+        @Option(names = "--ipam-driver", paramLabel = "string", description = "IP Address Management Driver (default \"default\").")
+        String ipamDriver;
+
         @Option(names = "--attachable", description = "Enable manual container attachment.")
         boolean attachable;
 
         @Option(names = "--internal", description = "Restrict external access to the network.")
         boolean internal;
+
+        @Option(names = "--ingress", description = "Create swarm routing-mesh network.")
+        boolean ingress;
 
         @Option(names = "--label", paramLabel = "list", description = "Set metadata on a network (KEY=VALUE, repeatable).")
         List<String> labels = new ArrayList<>();
@@ -165,89 +179,37 @@ public final class NetworkCommands extends CliCommand.Group {
 
         @Override
         public Integer call() {
-            if (!OVERLAY.equals(driver.trim())) {
-                throw usage("network driver \"" + driver + "\" is not supported: a swarmlet network is a swarm-scoped overlay"
-                        + " network (use --driver overlay)");
-            }
             if (scope != null && !scope.trim().equals("swarm")) {
                 throw usage("network scope \"" + scope + "\" is not supported: a swarmlet network has swarm scope");
             }
-            if (subnets.size() > 1) {
-                throw usage("a swarmlet network has one subnet (--subnet given " + subnets.size() + " times)");
-            }
-            if (gateways.size() > 1) {
-                throw usage("a swarmlet network has one gateway (--gateway given " + gateways.size() + " times)");
-            }
-            NetworkSpec.Builder spec = NetworkSpec.newBuilder().setAttachable(attachable).setInternal(internal);
+            NetworkSpec.Builder spec = NetworkSpec.newBuilder().setAttachable(attachable).setInternal(internal).setIngress(ingress);
             try {
                 spec.setAnnotations(Annotations.newBuilder().setName(name).putAllLabels(FlagValues.labels(labels, "label")))
-                        .setDriverConfig(Driver.newBuilder().setName(OVERLAY).putAllOptions(FlagValues.labels(opts, "option")));
+                        .setDriverConfig(Driver.newBuilder().setName(driver.trim()).putAllOptions(FlagValues.labels(opts, "option")));
             } catch (IllegalArgumentException e) {
                 throw usage(e.getMessage());
             }
-            if (!gateways.isEmpty() && subnets.isEmpty()) {
-                throw usage("every ip-range or gateway must have a corresponding subnet");
-            }
-            if (!subnets.isEmpty()) {
-                String subnet = subnets.get(0).trim();
-                long[] cidr = cidr(subnet);
-                IPAMConfig.Builder c = IPAMConfig.newBuilder().setSubnet(subnet);
-                if (!gateways.isEmpty()) {
-                    String gw = gateways.get(0).trim();
-                    long ip = ipv4(gw);
-                    if (ip < 0) {
-                        throw usage("invalid gateway address \"" + gw + "\" (use an IPv4 address)");
-                    }
-                    if ((ip & cidr[1]) != cidr[0]) {
-                        throw usage("no matching subnet for gateway " + gw);
-                    }
-                    c.setGateway(gw);
+            int configs = Math.max(subnets.size(), Math.max(gateways.size(), ranges.size()));
+            for (int i = 0; i < configs; i++) {
+                IPAMConfig.Builder c = IPAMConfig.newBuilder();
+                if (i < subnets.size()) {
+                    c.setSubnet(subnets.get(i).trim());
+                }
+                if (i < gateways.size()) {
+                    c.setGateway(gateways.get(i).trim());
+                }
+                if (i < ranges.size()) {
+                    c.setRange(ranges.get(i).trim());
                 }
                 spec.getIpamBuilder().addConfigs(c);
+            }
+            if (ipamDriver != null) {
+                spec.getIpamBuilder().setDriver(Driver.newBuilder().setName(ipamDriver.trim()));
             }
             Network n = api().createNetwork(CreateNetworkRequest.newBuilder().setSpec(spec).build()).getNetwork();
             out().println(n.getId());
             return Main.EXIT_OK;
         }
-
-        /** An IPv4 CIDR as {network address, mask}; a usage error otherwise (Go's words). */
-        private long[] cidr(String text) {
-            int slash = text.indexOf('/');
-            long ip = slash < 0 ? -1 : ipv4(text.substring(0, slash));
-            int bits = -1;
-            if (ip >= 0) {
-                try {
-                    bits = Integer.parseInt(text.substring(slash + 1));
-                } catch (NumberFormatException e) {
-                    bits = -1;
-                }
-            }
-            if (ip < 0 || bits < 0 || bits > 32) {
-                throw usage("invalid CIDR address: " + text);
-            }
-            long mask = bits == 0 ? 0 : (0xFFFFFFFFL << (32 - bits)) & 0xFFFFFFFFL;
-            return new long[] {ip & mask, mask};
-        }
-    }
-
-    /** A dotted IPv4 address as a number, -1 if it is none. */
-    static long ipv4(String text) {
-        String[] parts = text.trim().split("\\.", -1);
-        if (parts.length != 4) {
-            return -1;
-        }
-        long ip = 0;
-        for (String p : parts) {
-            if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(Character::isDigit)) {
-                return -1;
-            }
-            int v = Integer.parseInt(p);
-            if (v > 255) {
-                return -1;
-            }
-            ip = ip << 8 | v;
-        }
-        return ip;
     }
 
     // ------------------------------------------------------------ ls

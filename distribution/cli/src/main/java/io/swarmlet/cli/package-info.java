@@ -4,8 +4,12 @@
  * ({@link io.swarmlet.cli.NodeCommands}, {@link io.swarmlet.cli.ServiceCommands},
  * {@link io.swarmlet.cli.ClusterCommands}, {@link io.swarmlet.cli.SwarmCommands},
  * {@link io.swarmlet.cli.SecretCommands}, {@link io.swarmlet.cli.ConfigCommands},
+ * {@link io.swarmlet.cli.NetworkCommands}, {@link io.swarmlet.cli.StackCommands},
  * {@code VersionCommand}); the secret and config verbs share their code in
- * {@code PayloadCommands}; service create, update and logs have classes of
+ * {@code PayloadCommands}; {@code stack services} and {@code stack ps} are
+ * {@code service ls} and {@code service ps} ({@code ServiceCommands.ServiceList},
+ * {@code ServiceCommands.TaskList}) over one stack's services; {@code DotEnv} reads
+ * the {@code .env} file that {@code stack deploy} sends with the compose files; service create, update and logs have classes of
  * their own, their shared flags are the {@code ServiceFlags} mixin and their
  * value syntaxes (durations, sizes, ports, mounts) are parsed in
  * {@code FlagValues}, so that a bad value is a usage error before anything

@@ -603,6 +603,186 @@ final class FakeControlApi implements ControlApi {
         return UnlockSwarmResponse.getDefaultInstance();
     }
 
+    // ------------------------------------------------------------ networks and stacks
+
+    final Map<String, Network> networks = new LinkedHashMap<>();
+    final List<CreateNetworkRequest> networkCreates = new CopyOnWriteArrayList<>();
+    final List<DeployStackRequest> stackDeploys = new CopyOnWriteArrayList<>();
+    /**
+     * The local files the "compose files" of a deploy name (paths as written): a deploy
+     * whose local_files lacks one answers missing_files, as the stack bundle does.
+     */
+    final List<String> stackNeeds = new CopyOnWriteArrayList<>();
+    /** Warnings every deploy answers with. */
+    final List<String> stackWarnings = new CopyOnWriteArrayList<>();
+    /** When set, deployStack and removeStack fail with it (a refusal after some writes, as the stack bundle words it). */
+    volatile ControlException stackFailure;
+
+    private static final String NS = io.swarmlet.api.control.Stacks.NAMESPACE_LABEL;
+
+    private Network network(String ref) {
+        if (ref.isEmpty()) {
+            throw ControlException.invalid("network ID or name must not be empty");
+        }
+        try {
+            return resolve("network", ref, networks.values(), Network::getId, n -> n.getSpec().getAnnotations().getName());
+        } catch (ControlException e) {
+            if (e.code() == ControlException.Code.NOT_FOUND) {
+                throw ControlException.notFound("No such network: " + ref);
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public synchronized CreateNetworkResponse createNetwork(CreateNetworkRequest request) {
+        calls.add("createNetwork");
+        networkCreates.add(request);
+        String name = request.getSpec().getAnnotations().getName();
+        if (networks.values().stream().anyMatch(n -> n.getSpec().getAnnotations().getName().equals(name))) {
+            throw new ControlException(ControlException.Code.ALREADY_EXISTS, "network with name " + name + " already exists");
+        }
+        int n = networks.size() + 1;
+        String subnet = request.getSpec().getIpam().getConfigsCount() > 0
+                ? request.getSpec().getIpam().getConfigs(0).getSubnet() : "10.0." + n + ".0/24";
+        String base = subnet.substring(0, subnet.lastIndexOf('.'));
+        String gateway = request.getSpec().getIpam().getConfigsCount() > 0 && !request.getSpec().getIpam().getConfigs(0).getGateway().isEmpty()
+                ? request.getSpec().getIpam().getConfigs(0).getGateway() : base + ".1";
+        long now = clock.millis();
+        Network net = Network.newBuilder()
+                .setId(newId("net"))
+                .setMeta(Meta.newBuilder().setVersion(1).setCreatedAt(now).setUpdatedAt(now))
+                .setSpec(request.getSpec())
+                .setDriverState(Driver.newBuilder().setName("overlay"))
+                .setIpam(IPAMOptions.newBuilder().addConfigs(IPAMConfig.newBuilder().setSubnet(subnet).setGateway(gateway)
+                        .setRange(base + ".0/25")))
+                .setDnsAddr(base + ".254")
+                .build();
+        networks.put(net.getId(), net);
+        return CreateNetworkResponse.newBuilder().setNetwork(net).build();
+    }
+
+    @Override
+    public synchronized GetNetworkResponse getNetwork(GetNetworkRequest request) {
+        calls.add("getNetwork " + request.getId());
+        return GetNetworkResponse.newBuilder().setNetwork(network(request.getId())).build();
+    }
+
+    @Override
+    public synchronized ListNetworksResponse listNetworks(ListNetworksRequest request) {
+        calls.add("listNetworks");
+        return ListNetworksResponse.newBuilder().addAllNetworks(networks.values()).build();
+    }
+
+    @Override
+    public synchronized RemoveNetworkResponse removeNetwork(RemoveNetworkRequest request) {
+        calls.add("removeNetwork " + request.getId());
+        Network n = networks.get(request.getId());
+        if (n == null) {
+            throw ControlException.notFound("No such network: " + request.getId());
+        }
+        String name = n.getSpec().getAnnotations().getName();
+        List<String> users = services.values().stream()
+                .filter(s -> s.getSpec().getTask().getNetworksList().stream()
+                        .anyMatch(a -> a.getTarget().equals(n.getId()) || a.getTarget().equals(name)))
+                .map(s -> s.getSpec().getAnnotations().getName()).sorted().toList();
+        if (!users.isEmpty()) {
+            throw new ControlException(ControlException.Code.FAILED_PRECONDITION,
+                    "network " + name + " is in use by service " + String.join(", ", users));
+        }
+        networks.remove(n.getId());
+        return RemoveNetworkResponse.getDefaultInstance();
+    }
+
+    /**
+     * A deploy as the stack bundle answers it, in miniature: missing local files first;
+     * else the network {@code <stack>_default} and one service {@code <stack>_web} per
+     * compose file (created, or updated when it exists), with Docker's messages.
+     */
+    @Override
+    public synchronized DeployStackResponse deployStack(DeployStackRequest request) {
+        calls.add("deployStack " + request.getName());
+        stackDeploys.add(request);
+        if (stackFailure != null) {
+            throw stackFailure;
+        }
+        List<String> missing = stackNeeds.stream().filter(f -> !request.containsLocalFiles(f)).toList();
+        if (!missing.isEmpty()) {
+            return DeployStackResponse.newBuilder().addAllMissingFiles(missing).build();
+        }
+        DeployStackResponse.Builder r = DeployStackResponse.newBuilder().addAllWarnings(stackWarnings);
+        String stack = request.getName();
+        String net = stack + "_default";
+        if (networks.values().stream().noneMatch(n -> n.getSpec().getAnnotations().getName().equals(net))) {
+            r.addMessages("Creating network " + net);
+            createNetwork(CreateNetworkRequest.newBuilder().setSpec(NetworkSpec.newBuilder()
+                    .setAnnotations(Annotations.newBuilder().setName(net).putLabels(NS, stack))
+                    .setDriverConfig(Driver.newBuilder().setName("overlay"))).build());
+        }
+        String name = stack + "_web";
+        ServiceSpec spec = ServiceSpec.newBuilder()
+                .setAnnotations(Annotations.newBuilder().setName(name).putLabels(NS, stack))
+                .setTask(TaskSpec.newBuilder().setContainer(ContainerSpec.newBuilder().setImage("nginx:1.25"))
+                        .addNetworks(NetworkAttachmentConfig.newBuilder().setTarget(net).addAliases("web")))
+                .setReplicated(ReplicatedService.newBuilder().setReplicas(1))
+                .build();
+        Service existing = services.values().stream().filter(s -> s.getSpec().getAnnotations().getName().equals(name)).findFirst().orElse(null);
+        if (existing == null) {
+            r.addMessages("Creating service " + name);
+            createService(CreateServiceRequest.newBuilder().setSpec(spec).build());
+        } else {
+            r.addMessages("Updating service " + name + " (id: " + existing.getId() + ")");
+        }
+        return r.build();
+    }
+
+    private static boolean inStack(Annotations a, String stack) {
+        return stack.equals(a.getLabelsMap().get(NS));
+    }
+
+    @Override
+    public synchronized ListStacksResponse listStacks(ListStacksRequest request) {
+        calls.add("listStacks");
+        Map<String, Integer> counts = new java.util.TreeMap<>();
+        for (Service s : services.values()) {
+            String ns = s.getSpec().getAnnotations().getLabelsMap().get(NS);
+            if (ns != null) {
+                counts.merge(ns, 1, Integer::sum);
+            }
+        }
+        for (Network n : networks.values()) {
+            String ns = n.getSpec().getAnnotations().getLabelsMap().get(NS);
+            if (ns != null) {
+                counts.putIfAbsent(ns, 0);
+            }
+        }
+        ListStacksResponse.Builder r = ListStacksResponse.newBuilder();
+        counts.forEach((name, n) -> r.addStacks(StackSummary.newBuilder().setName(name).setServices(n)));
+        return r.build();
+    }
+
+    @Override
+    public synchronized RemoveStackResponse removeStack(RemoveStackRequest request) {
+        calls.add("removeStack " + request.getName());
+        if (stackFailure != null) {
+            throw stackFailure;
+        }
+        String stack = request.getName();
+        RemoveStackResponse.Builder r = RemoveStackResponse.newBuilder();
+        for (Service s : services.values().stream().filter(s -> inStack(s.getSpec().getAnnotations(), stack))
+                .sorted(java.util.Comparator.comparing(s -> s.getSpec().getAnnotations().getName())).toList()) {
+            r.addMessages("Removing service " + s.getSpec().getAnnotations().getName());
+            removeService(RemoveServiceRequest.newBuilder().setId(s.getId()).build());
+        }
+        for (Network n : List.copyOf(networks.values())) {
+            if (inStack(n.getSpec().getAnnotations(), stack)) {
+                r.addMessages("Removing network " + n.getSpec().getAnnotations().getName());
+                networks.remove(n.getId());
+            }
+        }
+        return r.build();
+    }
+
     // ------------------------------------------------------------ a tiny orchestrator
 
     /** The order a healthy task goes through. */

@@ -153,4 +153,21 @@ class FlagValuesTest {
                 "a later value replaces an earlier one; a bare name takes the client's value");
         assertRefused(() -> FlagValues.env(List.of("=1"), k -> null), "invalid environment variable '=1'");
     }
+
+    @Test
+    void networksAndHosts() {
+        assertEquals("backend", FlagValues.network(" backend ").getTarget());
+        assertEquals(List.of("db", "pg"), FlagValues.network("name=backend,alias=db,alias=pg").getAliasesList());
+        assertRefused(() -> FlagValues.network("name=backend,alias="), "invalid field alias=");
+        assertRefused(() -> FlagValues.network("name=backend,foo"), "invalid field foo");
+        assertEquals("10.0.0.5 db.local", FlagValues.host("db.local:10.0.0.5"));
+        assertEquals("10.0.0.5 db", FlagValues.host("db=10.0.0.5"));
+        assertEquals("2001:db8::1 v6", FlagValues.host("v6:2001:db8::1"), "HOST:IP splits at the first colon");
+        assertEquals("::ffff:10.0.0.1 mapped", FlagValues.host("mapped=[::ffff:10.0.0.1]"));
+        for (String bad : List.of("1.2.3", "1.2.3.4.5", "256.1.1.1", "1:2:3::4::5", "12345::1", "host.example")) {
+            assertTrue(!FlagValues.isIp(bad), bad);
+        }
+        assertRefused(() -> FlagValues.host(":10.0.0.1"), "bad format for add-host");
+        assertRefused(() -> FlagValues.host("a b:10.0.0.1"), "bad format for add-host");
+    }
 }

@@ -13,9 +13,10 @@ import org.osgi.service.component.annotations.Reference;
  * returns nothing, so the shell prints nothing more.
  *
  * <p>Not here: {@code help} (Gogo has its own; use {@code swarm:node --help})
- * and {@code console} (this is the console). The CLI has no stack verbs yet,
- * so neither has the shell. {@code swarm:secret create NAME -} reads the value
- * from the session's input; nothing a secret verb prints holds a value.
+ * and {@code console} (this is the console). {@code swarm:secret create NAME -}
+ * reads the value from the session's input; nothing a secret verb prints holds a
+ * value. {@code swarm:stack deploy -c FILE STACK} reads FILE (and the .env and files
+ * it names) from the daemon's filesystem, relative to the daemon's working directory.
  */
 @Component(service = SwarmScopeCommands.class, property = {
         "osgi.command.scope=swarm",
@@ -23,6 +24,8 @@ import org.osgi.service.component.annotations.Reference;
         "osgi.command.function=service",
         "osgi.command.function=secret",
         "osgi.command.function=config",
+        "osgi.command.function=network",
+        "osgi.command.function=stack",
         "osgi.command.function=cluster",
         "osgi.command.function=swarm",
         "osgi.command.function=module",
@@ -67,6 +70,16 @@ public class SwarmScopeCommands {
     @Descriptor("Manage configs (swarm:config --help)")
     public void config(@Descriptor("create, ls, inspect, rm, rotate") String... args) {
         run("config", args);
+    }
+
+    @Descriptor("Manage networks (swarm:network --help)")
+    public void network(@Descriptor("create, ls, inspect, rm") String... args) {
+        run("network", args);
+    }
+
+    @Descriptor("Manage stacks (swarm:stack --help)")
+    public void stack(@Descriptor("deploy, ls, services, ps, rm") String... args) {
+        run("stack", args);
     }
 
     @Descriptor("Manage the cluster object (swarm:cluster --help)")

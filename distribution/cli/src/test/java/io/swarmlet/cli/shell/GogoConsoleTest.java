@@ -49,7 +49,13 @@ class GogoConsoleTest {
     private final CountDownLatch blocked = new CountDownLatch(1);
     private final CountDownLatch interrupted = new CountDownLatch(1);
 
-    /** A one-node API: listNodes answers, every other call is refused as the real API refuses unknown IDs. */
+    /** The stack deploys {@link #api()} was asked for. */
+    private static final List<io.swarmlet.api.types.DeployStackRequest> DEPLOYS = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /**
+     * A one-node API: listNodes answers, deployStack says what it would create, every other
+     * call is refused as the real API refuses unknown IDs.
+     */
     private static ControlApi api() {
         Node node = Node.newBuilder().setId("abc0000000000000000000001").setRole(NodeRole.MANAGER)
                 .setDescription(NodeDescription.newBuilder().setHostname("mgmt-01"))
@@ -60,6 +66,12 @@ class GogoConsoleTest {
                 (p, m, a) -> {
                     if (m.getName().equals("listNodes")) {
                         return ListNodesResponse.newBuilder().addNodes(node).build();
+                    }
+                    if (m.getName().equals("deployStack")) {
+                        io.swarmlet.api.types.DeployStackRequest q = (io.swarmlet.api.types.DeployStackRequest) a[0];
+                        DEPLOYS.add(q);
+                        return io.swarmlet.api.types.DeployStackResponse.newBuilder()
+                                .addMessages("Creating service " + q.getName() + "_web").build();
                     }
                     if (m.getName().equals("version")) {
                         return VersionResponse.newBuilder().setNodeId(node.getId()).setVersion("1.2.3").build();
@@ -186,6 +198,24 @@ class GogoConsoleTest {
         assertTrue(expected.contains("mgmt-01"), expected);
         assertEquals(ShellSession.PROMPT + expected + ShellSession.PROMPT + expected + ShellSession.PROMPT, out);
         assertEquals(0, console.openSessions());
+    }
+
+    @Test
+    void stackDeployReadsTheComposeFileFromTheDaemonsFilesystem(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path compose = dir.resolve("stack.yml");
+        java.nio.file.Files.writeString(compose, "services:\n  web:\n    image: nginx\n");
+        java.nio.file.Files.writeString(dir.resolve(".env"), "TAG=from-the-daemons-dotenv\n");
+        DEPLOYS.clear();
+        Recorded r = new Recorded();
+        r.type("swarm:stack deploy -c " + compose + " app\n");
+        r.type("exit\n");
+        String out = r.awaitEnd();
+        assertEquals(ShellSession.PROMPT + "Creating service app_web\n" + ShellSession.PROMPT, out);
+        assertEquals(1, DEPLOYS.size());
+        assertEquals(compose.toString(), DEPLOYS.get(0).getFiles(0).getName());
+        assertEquals("services:\n  web:\n    image: nginx\n", DEPLOYS.get(0).getFiles(0).getContent());
+        assertEquals("from-the-daemons-dotenv", DEPLOYS.get(0).getEnvOrThrow("TAG"));
     }
 
     @Test
