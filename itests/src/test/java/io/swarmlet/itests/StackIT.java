@@ -126,7 +126,7 @@ class StackIT {
     @Test
     @Order(1)
     void badFilesDeployNothing() throws Exception {
-        assertRefused("invalid.yml", "services:\n  web:\n    image: [unclosed\n", "invalid.yml:3");
+        assertRefused("invalid.yml", "services:\n  web:\n    image: [unclosed\n", "invalid.yml:4: invalid YAML");
         assertRefused("schema.yml", "services:\n  web:\n    image: x\n    deploy:\n      replicas: two\n",
                 "schema.yml:5");
         assertRefused("needvar.yml", "services:\n  web:\n    image: ${IMAGE_FOR_STACKIT:?set IMAGE_FOR_STACKIT}\n",
@@ -196,19 +196,8 @@ class StackIT {
         Set<String> appBefore = containers("app_app");
         assertEquals(2, appBefore.size());
         // two redis replicas, one per node: the counters on both are reached by name through the VIP
-        String edited = SEED.replace("""
-                    networks:
-                      - demo-net
-
-                  app:""", """
-                    networks:
-                      - demo-net
-                    deploy:
-                      replicas: 2
-                      placement:
-                        max_replicas_per_node: 1
-
-                  app:""");
+        String edited = SEED.replace("      - demo-net\n\n  app:\n",
+                "      - demo-net\n    deploy:\n      replicas: 2\n      placement:\n        max_replicas_per_node: 1\n\n  app:\n");
         assertNotEquals(SEED, edited);
         Path file = Files.writeString(dir.resolve("docker-compose.yml"), edited);
         Dist.Result deploy = m1.ok("stack", "deploy", "-c", file.toString(), "app");
@@ -234,15 +223,8 @@ class StackIT {
 
         // a changed environment updates the app only; redis keeps its containers
         Set<String> redisNow = containers("app_redis");
-        String v2 = edited.replace("""
-                    deploy:
-                      replicas: 2
-            networks:""", """
-                    environment:
-                      EDITION: v2
-                    deploy:
-                      replicas: 2
-            networks:""");
+        String v2 = edited.replace("    deploy:\n      replicas: 2\nnetworks:",
+                "    environment:\n      EDITION: v2\n    deploy:\n      replicas: 2\nnetworks:");
         assertNotEquals(edited, v2);
         Files.writeString(file, v2);
         deploy = m1.ok("stack", "deploy", "-c", file.toString(), "app");
@@ -257,11 +239,7 @@ class StackIT {
     void pruneRemovesADroppedServiceOnlyWhenAsked() throws Exception {
         Path file = dir.resolve("docker-compose.yml");
         String current = Files.readString(file);
-        String withExtra = current.replace("networks:\n  demo-net:", """
-                  extra:
-                    image: swarmlet/kvstore:1
-                networks:
-                  demo-net:""");
+        String withExtra = current.replace("\nnetworks:\n  demo-net:", "\n  extra:\n    image: swarmlet/kvstore:1\nnetworks:\n  demo-net:");
         assertNotEquals(current, withExtra);
         Files.writeString(file, withExtra);
         m1.ok("stack", "deploy", "-c", file.toString(), "app");

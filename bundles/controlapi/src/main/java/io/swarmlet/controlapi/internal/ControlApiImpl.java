@@ -65,11 +65,17 @@ public class ControlApiImpl implements ControlApi {
     /**
      * The stack bundle's stacks, which {@code stack deploy/ls/rm} are delegated to.
      * Optional and dynamic: that component needs this one (it works through the
-     * control API), so this side of the pair must not wait for it.
+     * control API), so this side of the pair must not wait for it, and must not get
+     * the service while it activates either (that would activate the stack component,
+     * which needs this one: a cycle SCR breaks by leaving the reference unbound): the
+     * service objects are bound, and the service is got per call.
      */
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
-    private volatile Stacks stacks;
+    private volatile org.osgi.service.component.ComponentServiceObjects<Stacks> stacksService;
+
+    /** The stacks of a test outside OSGi. */
+    private Stacks stacks;
 
     private final Payloads payloads = new Payloads(() -> store, () -> vault);
     private final Networks networks = new Networks(() -> store);
@@ -523,17 +529,9 @@ public class ControlApiImpl implements ControlApi {
 
     @Override
     public RemoveServiceResponse removeService(RemoveServiceRequest request) {
-        write(tx -> {
-            Service cur = Resolver.resolve(tx, Kind.SERVICE, request.getId(), null);
-            UpdateStatus.UpdateState st = cur.getUpdateStatus().getState();
-            if (st == UpdateStatus.UpdateState.UPDATING || st == UpdateStatus.UpdateState.ROLLBACK_STARTED) {
-                String name = cur.getSpec().getAnnotations().getName();
-                throw new ControlException(ControlException.Code.FAILED_PRECONDITION, "service " + name
-                        + " is being updated; wait until `swarmlet service inspect " + name
-                        + "` shows the update completed or paused, then remove it");
-            }
-            tx.delete(Kind.SERVICE, cur.getId());
-        });
+        // also during a rolling update, as Docker allows: the updater decides each step in the
+        // transaction that writes it, finds the service gone and drops its rollout
+        write(tx -> tx.delete(Kind.SERVICE, Resolver.resolve(tx, Kind.SERVICE, request.getId(), null).getId()));
         return RemoveServiceResponse.getDefaultInstance();
     }
 
@@ -756,17 +754,25 @@ public class ControlApiImpl implements ControlApi {
     /** What a manager without the stack module answers to the stack calls. */
     static final String NO_STACKS = "this manager does not serve stacks: the stack module is not running";
 
-    private Stacks stacks() {
-        Stacks s = stacks;
+    private <R> R withStacks(java.util.function.Function<Stacks, R> call) {
+        if (stacks != null) {
+            return call.apply(stacks);
+        }
+        org.osgi.service.component.ComponentServiceObjects<Stacks> objects = stacksService;
+        Stacks s = objects == null ? null : objects.getService();
         if (s == null) {
             throw new ControlException(ControlException.Code.UNIMPLEMENTED, NO_STACKS);
         }
-        return s;
+        try {
+            return call.apply(s);
+        } finally {
+            objects.ungetService(s);
+        }
     }
 
-    @Override public DeployStackResponse deployStack(DeployStackRequest request) { return stacks().deploy(request); }
-    @Override public ListStacksResponse listStacks(ListStacksRequest request) { return stacks().list(request); }
-    @Override public RemoveStackResponse removeStack(RemoveStackRequest request) { return stacks().remove(request); }
+    @Override public DeployStackResponse deployStack(DeployStackRequest request) { return withStacks(s -> s.deploy(request)); }
+    @Override public ListStacksResponse listStacks(ListStacksRequest request) { return withStacks(s -> s.list(request)); }
+    @Override public RemoveStackResponse removeStack(RemoveStackRequest request) { return withStacks(s -> s.remove(request)); }
 
     /** The cluster's unlock key ({@code swarm unlock-key}); empty while autolock is off. */
     @Override

@@ -341,6 +341,17 @@ class NetworksApiTest {
     }
 
     @Test
+    void aServiceInARollingUpdateIsRemovedAndItsVipFreed() {
+        create("rolling_net");
+        createService(svc("rolling", "rolling_net"));
+        Service updating = updateService("rolling", u -> u.getTaskBuilder().getContainerBuilder().addArgs("sleep"));
+        assertEquals(UpdateStatus.UpdateState.UPDATING, updating.getUpdateStatus().getState(), "no updater runs here");
+        removeService("rolling"); // stack rm right after a redeploy: Docker allows it too
+        assertTrue(store.view(tx -> tx.byName(Kind.SERVICE, "rolling")).isEmpty());
+        removeNetwork("rolling_net"); // nothing holds it any more
+    }
+
+    @Test
     void dnsrrServicesHaveNoVipsAndNoIngressPorts() {
         create("n1");
         ServiceSpec.Builder rr = svc("rr", "n1");
