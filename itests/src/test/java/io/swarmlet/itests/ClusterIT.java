@@ -490,6 +490,30 @@ class ClusterIT {
     }
 
     /** A manager whose process runs. */
+    /**
+     * Starts {@code nodes.get("m1")} as a new swarm and every other member as a worker
+     * joining it, waits until {@code node ls} shows them all Ready and fills in their node IDs.
+     */
+    static void formManagerAndWorkers(Map<String, Member> nodes) throws Exception {
+        Member m1 = nodes.get("m1");
+        m1.start();
+        m1.awaitReady();
+        String workerToken = m1.ok("swarm", "join-token", "-q", "worker").out().trim();
+        List<Member> workers = nodes.values().stream().filter(m -> m != m1).toList();
+        for (Member w : workers) {
+            w.start("--join-addr", m1.remote(), "--join-token", workerToken);
+        }
+        for (Member w : workers) {
+            w.awaitReady();
+        }
+        Map<String, String[]> rows = awaitNodes(m1, nodes.size() + " nodes Ready",
+                r -> r.size() == nodes.size() && r.values().stream().allMatch(f -> f[3].equals("Ready")));
+        for (Member m : nodes.values()) {
+            m.nodeId = rows.entrySet().stream().filter(e -> e.getValue()[2].equals(m.name)).findFirst()
+                    .orElseThrow().getKey();
+        }
+    }
+
     static Member managerUp() {
         return nodes.values().stream().filter(m -> m.name.startsWith("m") && m.process.isAlive()).findFirst()
                 .orElseThrow();

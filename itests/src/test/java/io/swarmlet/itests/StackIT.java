@@ -99,21 +99,7 @@ class StackIT {
         nodes.put("m1", m1);
         nodes.put("w1", new Member(root, "stack-w1", "127.0.0.52"));
         nodes.put("w2", new Member(root, "stack-w2", "127.0.0.53"));
-        m1.start();
-        m1.awaitReady();
-        String workerToken = m1.ok("swarm", "join-token", "-q", "worker").out().trim();
-        for (String n : List.of("w1", "w2")) {
-            nodes.get(n).start("--join-addr", m1.remote(), "--join-token", workerToken);
-        }
-        for (String n : List.of("w1", "w2")) {
-            nodes.get(n).awaitReady();
-        }
-        Map<String, String[]> rows = ClusterIT.awaitNodes(m1, "3 nodes Ready",
-                r -> r.size() == 3 && r.values().stream().allMatch(f -> f[3].equals("Ready")));
-        for (Member m : nodes.values()) {
-            m.nodeId = rows.entrySet().stream().filter(e -> e.getValue()[2].equals(m.name)).findFirst()
-                    .orElseThrow().getKey();
-        }
+        ClusterIT.formManagerAndWorkers(nodes);
     }
 
     @AfterAll

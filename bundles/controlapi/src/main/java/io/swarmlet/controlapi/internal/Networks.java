@@ -5,15 +5,11 @@ import io.swarmlet.api.control.ControlException;
 import io.swarmlet.api.store.Kind;
 import io.swarmlet.api.store.ReadTx;
 import io.swarmlet.api.store.Store;
-import io.swarmlet.api.store.StoreException;
-import io.swarmlet.api.store.WriteTx;
 import io.swarmlet.api.types.*;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Consumer;
-import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.apache.logging.log4j.LogManager;
@@ -44,22 +40,10 @@ final class Networks {
     /** Docker's pre-defined networks, which cannot be created. */
     private static final Set<String> PREDEFINED = Set.of("bridge", "host", "none", "default", "ingress");
 
-    private final Supplier<Store> store;
+    private final StoreCalls calls;
 
     Networks(Supplier<Store> store) {
-        this.store = store;
-    }
-
-    private <R> R read(Function<ReadTx, R> reader) {
-        return store.get().view(reader);
-    }
-
-    private void write(Consumer<WriteTx> writer) {
-        try {
-            store.get().update(writer);
-        } catch (StoreException e) {
-            throw ControlApiImpl.translate(e);
-        }
+        this.calls = new StoreCalls(store);
     }
 
     // ------------------------------------------------------------ create
@@ -69,7 +53,7 @@ final class Networks {
         String name = spec.getAnnotations().getName();
         Optional<Cidr> asked = askedSubnet(spec);
         String id = Ids.newId();
-        write(tx -> {
+        calls.write(tx -> {
             if (tx.byName(Kind.NETWORK, name).isPresent()) {
                 throw new ControlException(ControlException.Code.ALREADY_EXISTS, "network with name " + name + " already exists");
             }
@@ -77,7 +61,7 @@ final class Networks {
             Cidr subnet = asked.isPresent() ? free(asked.get(), others) : allocate(others, name);
             tx.create(Kind.NETWORK, network(id, spec, subnet));
         });
-        Network created = read(tx -> tx.get(Kind.NETWORK, id).orElseThrow());
+        Network created = calls.read(tx -> tx.get(Kind.NETWORK, id).orElseThrow());
         LOG.info("network {} created ({}, subnet {})", name, id, created.getIpam().getConfigs(0).getSubnet());
         return CreateNetworkResponse.newBuilder().setNetwork(created).build();
     }
@@ -233,19 +217,19 @@ final class Networks {
 
     GetNetworkResponse get(GetNetworkRequest request) {
         return GetNetworkResponse.newBuilder()
-                .setNetwork(this.<Network>read(tx -> Resolver.resolve(tx, Kind.NETWORK, request.getId(), null))).build();
+                .setNetwork(calls.<Network>read(tx -> Resolver.resolve(tx, Kind.NETWORK, request.getId(), null))).build();
     }
 
     ListNetworksResponse list(ListNetworksRequest request) {
         return ListNetworksResponse.newBuilder()
-                .addAllNetworks(read(tx -> tx.find(Kind.NETWORK, ControlApiImpl.matches(Kind.NETWORK, request.getFilters(),
+                .addAllNetworks(calls.read(tx -> tx.find(Kind.NETWORK, ControlApiImpl.matches(Kind.NETWORK, request.getFilters(),
                         null, n -> n.getSpec().getAnnotations().getLabelsMap()))))
                 .build();
     }
 
     RemoveNetworkResponse remove(RemoveNetworkRequest request) {
         String[] removed = new String[2];
-        write(tx -> {
+        calls.write(tx -> {
             Network n = Resolver.resolve(tx, Kind.NETWORK, request.getId(), null);
             String name = n.getSpec().getAnnotations().getName();
             List<String> users = users(tx, n.getId());

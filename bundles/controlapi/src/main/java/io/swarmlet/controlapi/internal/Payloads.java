@@ -7,14 +7,11 @@ import io.swarmlet.api.store.Kind;
 import io.swarmlet.api.store.ReadTx;
 import io.swarmlet.api.store.Store;
 import io.swarmlet.api.store.StoreException;
-import io.swarmlet.api.store.WriteTx;
 import io.swarmlet.api.types.*;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Consumer;
-import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -39,23 +36,13 @@ final class Payloads {
     private static final int ROTATE_ATTEMPTS = 3;
 
     private final Supplier<Store> store;
+    private final StoreCalls calls;
     private final Supplier<SecretVault> vault;
 
     Payloads(Supplier<Store> store, Supplier<SecretVault> vault) {
         this.store = store;
+        this.calls = new StoreCalls(store);
         this.vault = vault;
-    }
-
-    private <R> R read(Function<ReadTx, R> reader) {
-        return store.get().view(reader);
-    }
-
-    private void write(Consumer<WriteTx> writer) {
-        try {
-            store.get().update(writer);
-        } catch (StoreException e) {
-            throw ControlApiImpl.translate(e);
-        }
     }
 
     // ------------------------------------------------------------ checks
@@ -120,7 +107,7 @@ final class Payloads {
         String name = spec.getAnnotations().getName();
         checkName("secret", name);
         checkData("secret", spec.getData().size());
-        if (read(tx -> tx.byName(Kind.SECRET, name)).isPresent()) {
+        if (calls.read(tx -> tx.byName(Kind.SECRET, name)).isPresent()) {
             throw exists("secret", name);
         }
         String id = Ids.newId();
@@ -131,14 +118,14 @@ final class Payloads {
                 .addVersions(SecretVersion.newBuilder().setVersion(1).setSealed(com.google.protobuf.ByteString.copyFrom(sealed))
                         .setCreatedAt(System.currentTimeMillis()).setDriver(driver).setSize(size))
                 .build();
-        write(tx -> {
+        calls.write(tx -> {
             if (tx.byName(Kind.SECRET, name).isPresent()) {
                 throw exists("secret", name);
             }
             tx.create(Kind.SECRET, secret);
         });
         LOG.info("secret {} created ({})", name, id);
-        return CreateSecretResponse.newBuilder().setSecret(withoutValues(read(tx -> tx.get(Kind.SECRET, id).orElseThrow()))).build();
+        return CreateSecretResponse.newBuilder().setSecret(withoutValues(calls.read(tx -> tx.get(Kind.SECRET, id).orElseThrow()))).build();
     }
 
     private static ControlException exists(String kind, String name) {
@@ -147,11 +134,11 @@ final class Payloads {
 
     GetSecretResponse getSecret(GetSecretRequest request) {
         return GetSecretResponse.newBuilder()
-                .setSecret(withoutValues(read(tx -> Resolver.resolve(tx, Kind.SECRET, request.getId(), null)))).build();
+                .setSecret(withoutValues(calls.read(tx -> Resolver.resolve(tx, Kind.SECRET, request.getId(), null)))).build();
     }
 
     ListSecretsResponse listSecrets(ListSecretsRequest request) {
-        List<Secret> found = read(tx -> tx.find(Kind.SECRET, ControlApiImpl.matches(Kind.SECRET, request.getFilters(), null,
+        List<Secret> found = calls.read(tx -> tx.find(Kind.SECRET, ControlApiImpl.matches(Kind.SECRET, request.getFilters(), null,
                 s -> s.getSpec().getAnnotations().getLabelsMap())));
         ListSecretsResponse.Builder b = ListSecretsResponse.newBuilder();
         found.forEach(s -> b.addSecrets(withoutValues(s)));
@@ -159,7 +146,7 @@ final class Payloads {
     }
 
     RemoveSecretResponse removeSecret(RemoveSecretRequest request) {
-        write(tx -> {
+        calls.write(tx -> {
             Secret s = Resolver.resolve(tx, Kind.SECRET, request.getId(), null);
             refuseInUse(tx, "secret", s.getSpec().getAnnotations().getName(), s.getId(), true);
             tx.delete(Kind.SECRET, s.getId());
@@ -181,7 +168,7 @@ final class Payloads {
         checkData("secret", request.getData().size());
         vault();
         for (int attempt = 1; ; attempt++) {
-            Secret cur = read(tx -> Resolver.resolve(tx, Kind.SECRET, request.getId(), null));
+            Secret cur = calls.read(tx -> Resolver.resolve(tx, Kind.SECRET, request.getId(), null));
             long latest = cur.getVersionsCount() == 0 ? 0 : cur.getVersions(cur.getVersionsCount() - 1).getVersion();
             long next = latest + 1;
             String driver = cur.getSpec().getDriver().getName();
@@ -218,7 +205,7 @@ final class Payloads {
             String name = cur.getSpec().getAnnotations().getName();
             LOG.info("secret {} rotated to version {}; services updated: {}", name, next, updated.isEmpty() ? "none" : updated);
             return RotateSecretResponse.newBuilder()
-                    .setSecret(withoutValues(read(tx -> tx.get(Kind.SECRET, cur.getId()).orElseThrow())))
+                    .setSecret(withoutValues(calls.read(tx -> tx.get(Kind.SECRET, cur.getId()).orElseThrow())))
                     .addAllUpdatedServices(updated).build();
         }
     }
@@ -249,30 +236,30 @@ final class Payloads {
                 .addVersions(ConfigVersion.newBuilder().setVersion(1).setData(spec.getData())
                         .setCreatedAt(System.currentTimeMillis()).setSize(spec.getData().size()))
                 .build();
-        write(tx -> {
+        calls.write(tx -> {
             if (tx.byName(Kind.CONFIG, name).isPresent()) {
                 throw exists("config", name);
             }
             tx.create(Kind.CONFIG, config);
         });
         LOG.info("config {} created ({})", name, id);
-        return CreateConfigResponse.newBuilder().setConfig(this.<Config>read(tx -> tx.get(Kind.CONFIG, id).orElseThrow())).build();
+        return CreateConfigResponse.newBuilder().setConfig(calls.<Config>read(tx -> tx.get(Kind.CONFIG, id).orElseThrow())).build();
     }
 
     GetConfigResponse getConfig(GetConfigRequest request) {
         return GetConfigResponse.newBuilder()
-                .setConfig(this.<Config>read(tx -> Resolver.resolve(tx, Kind.CONFIG, request.getId(), null))).build();
+                .setConfig(calls.<Config>read(tx -> Resolver.resolve(tx, Kind.CONFIG, request.getId(), null))).build();
     }
 
     ListConfigsResponse listConfigs(ListConfigsRequest request) {
         return ListConfigsResponse.newBuilder()
-                .addAllConfigs(read(tx -> tx.find(Kind.CONFIG, ControlApiImpl.matches(Kind.CONFIG, request.getFilters(), null,
+                .addAllConfigs(calls.read(tx -> tx.find(Kind.CONFIG, ControlApiImpl.matches(Kind.CONFIG, request.getFilters(), null,
                         c -> c.getSpec().getAnnotations().getLabelsMap()))))
                 .build();
     }
 
     RemoveConfigResponse removeConfig(RemoveConfigRequest request) {
-        write(tx -> {
+        calls.write(tx -> {
             Config c = Resolver.resolve(tx, Kind.CONFIG, request.getId(), null);
             refuseInUse(tx, "config", c.getSpec().getAnnotations().getName(), c.getId(), false);
             tx.delete(Kind.CONFIG, c.getId());
@@ -295,7 +282,7 @@ final class Payloads {
                 }
             }
         }
-        Config c = read(tx -> tx.get(Kind.CONFIG, id.get()).orElseThrow());
+        Config c = calls.read(tx -> tx.get(Kind.CONFIG, id.get()).orElseThrow());
         LOG.info("config {} rotated to version {}; services updated: {}", c.getSpec().getAnnotations().getName(),
                 version.get(), updated.isEmpty() ? "none" : updated);
         return RotateConfigResponse.newBuilder().setConfig(c).addAllUpdatedServices(updated).build();
