@@ -161,6 +161,13 @@ public interface ControlApi {
     /** @since 1.3 */
     default RemoveStackResponse removeStack(RemoveStackRequest request) { throw unimplemented("stacks"); }
 
+    /**
+     * A new token for the web console's actions ({@code SWLWEB-1-<id>-<secret>}), returned
+     * once; only its SHA-256 is kept ({@code Cluster.web_tokens}); {@code rotate} drops
+     * every earlier one. @since 1.3
+     */
+    default CreateWebTokenResponse createWebToken(CreateWebTokenRequest request) { throw unimplemented("web tokens"); }
+
     private static ControlException unimplemented(String what) {
         return new ControlException(ControlException.Code.UNIMPLEMENTED, "this manager does not serve " + what);
     }

@@ -289,6 +289,7 @@ public final class ControlGrpcService extends ControlGrpc.ControlImplBase {
     @Override public void deployStack(DeployStackRequest q, StreamObserver<DeployStackResponse> o) { unary(q, o, r -> api().deployStack(r)); }
     @Override public void listStacks(ListStacksRequest q, StreamObserver<ListStacksResponse> o) { unary(q, o, r -> api().listStacks(r)); }
     @Override public void removeStack(RemoveStackRequest q, StreamObserver<RemoveStackResponse> o) { unary(q, o, r -> api().removeStack(r)); }
+    @Override public void createWebToken(CreateWebTokenRequest q, StreamObserver<CreateWebTokenResponse> o) { unary(q, o, r -> api().createWebToken(r)); }
 
     @Override
     public void leaveSwarm(LeaveSwarmRequest q, StreamObserver<LeaveSwarmResponse> o) {

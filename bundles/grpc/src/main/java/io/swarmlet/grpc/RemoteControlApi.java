@@ -111,6 +111,7 @@ public final class RemoteControlApi implements ControlApi, AutoCloseable {
     @Override public DeployStackResponse deployStack(DeployStackRequest q) { return call(() -> s().deployStack(q)); }
     @Override public ListStacksResponse listStacks(ListStacksRequest q) { return call(() -> s().listStacks(q)); }
     @Override public RemoveStackResponse removeStack(RemoveStackRequest q) { return call(() -> s().removeStack(q)); }
+    @Override public CreateWebTokenResponse createWebToken(CreateWebTokenRequest q) { return call(() -> s().createWebToken(q)); }
     @Override public GetUnlockKeyResponse getUnlockKey(GetUnlockKeyRequest q) { return call(() -> s().getUnlockKey(q)); }
     @Override public UnlockSwarmResponse unlockSwarm(UnlockSwarmRequest q) { return call(() -> s().unlockSwarm(q)); }
 
