@@ -1,6 +1,7 @@
 package io.swarmlet.dispatcher.internal;
 
 import io.swarmlet.api.dispatcher.Dispatcher;
+import io.swarmlet.api.metrics.Metrics;
 import io.swarmlet.api.security.SecretVault;
 import io.swarmlet.api.store.LeadershipListener;
 import io.swarmlet.api.store.Store;
@@ -42,6 +43,7 @@ public class DispatcherComponent implements LeadershipListener {
     static final String LOCAL = "local";
     /** Above the remote client's -100: an agent bound greedily takes this one on the leader. */
     static final int RANKING = 0;
+    static final String SESSIONS = "swarmlet_dispatcher_sessions";
 
     private static final Logger LOG = LogManager.getLogger(DispatcherComponent.class);
 
@@ -56,12 +58,16 @@ public class DispatcherComponent implements LeadershipListener {
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile SecretVault vault;
 
+    /** The node's metrics registry, if the metrics bundle is there: sessions and heartbeat misses. */
+    private volatile Metrics metrics;
+    private Metrics.Registration sessionsGauge;
+
     /** Registers the running dispatcher; returns what unregisters it. */
     private Function<Dispatcher, Runnable> registrar;
     private ExecutorService serial;
 
-    // serial thread only
-    private DispatcherImpl current;
+    // serial thread only (read by the sessions gauge)
+    private volatile DispatcherImpl current;
     private Runnable unregister;
 
     public DispatcherComponent() {}
@@ -71,6 +77,29 @@ public class DispatcherComponent implements LeadershipListener {
         this.store = store;
         this.registrar = registrar;
         startSerial();
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, unbind = "unsetMetrics")
+    synchronized void setMetrics(Metrics m) {
+        if (sessionsGauge != null) {
+            sessionsGauge.close();
+        }
+        metrics = m;
+        sessionsGauge = m.gauge(SESSIONS, "Agent sessions open on this manager's dispatcher (0 unless it leads)", () -> {
+            DispatcherImpl d = current;
+            return d == null ? 0 : d.sessionCount();
+        });
+    }
+
+    synchronized void unsetMetrics(Metrics m) {
+        if (metrics != m) {
+            return;
+        }
+        metrics = null;
+        if (sessionsGauge != null) {
+            sessionsGauge.close();
+            sessionsGauge = null;
+        }
     }
 
     @Activate
@@ -123,6 +152,7 @@ public class DispatcherComponent implements LeadershipListener {
             return;
         }
         DispatcherImpl d = new DispatcherImpl(store, () -> vault);
+        d.setMetrics(() -> metrics);
         try {
             d.start();
         } catch (RuntimeException e) {

@@ -3,6 +3,7 @@ package io.swarmlet.dispatcher.internal;
 import io.swarmlet.api.dispatcher.Dispatcher;
 import io.swarmlet.api.dispatcher.LogProvider;
 import io.swarmlet.api.dispatcher.Session;
+import io.swarmlet.api.metrics.Metrics;
 import io.swarmlet.api.security.SecretVault;
 import io.swarmlet.api.store.Kind;
 import io.swarmlet.api.store.ReadTx;
@@ -60,6 +61,8 @@ public final class DispatcherImpl implements Dispatcher {
     static final int MISSED_HEARTBEATS = 3;
     static final String HEARTBEAT_FAILURE = "heartbeat failure";
     static final String SESSION_CLOSED = "session closed";
+    /** Counted each time a node is marked down for missed heartbeats. */
+    static final String HEARTBEAT_MISSES = "swarmlet_dispatcher_heartbeat_misses_total";
 
     private static final Logger LOG = LogManager.getLogger(DispatcherImpl.class);
     private static final Duration POLL = Duration.ofMillis(500);
@@ -75,6 +78,8 @@ public final class DispatcherImpl implements Dispatcher {
     private final Map<String, Long> unclaimed = new ConcurrentHashMap<>();
 
     private volatile long heartbeatMs = DEFAULT_HEARTBEAT_MS;
+    /** The node's metrics registry now (null while there is none). */
+    private volatile Supplier<Metrics> metrics = () -> null;
     private volatile boolean running;
     private boolean started;
     private Thread watcher;
@@ -92,6 +97,23 @@ public final class DispatcherImpl implements Dispatcher {
         this.store = Objects.requireNonNull(store, "store");
         this.payloads = new Payloads(store, vault);
         this.writer = new StatusWriter(store, this::checkHeartbeats, () -> Math.min(1_000, heartbeatMs / 4));
+    }
+
+    /** Where heartbeat misses are counted (the metrics bundle's registry, while there is one). */
+    void setMetrics(Supplier<Metrics> metrics) {
+        this.metrics = Objects.requireNonNull(metrics, "metrics");
+    }
+
+    /** Sessions open now. */
+    int sessionCount() {
+        return sessions.size();
+    }
+
+    private void countHeartbeatMiss() {
+        Metrics m = metrics.get();
+        if (m != null) {
+            m.counter(HEARTBEAT_MISSES, "Nodes the dispatcher marked down for missed heartbeats").increment();
+        }
     }
 
     /** What the watch loop reads from its snapshot. */
@@ -317,12 +339,14 @@ public final class DispatcherImpl implements Dispatcher {
         for (SessionImpl s : sessions.values()) {
             s.expire(now, limit, () -> {
                 LOG.warn("node {} missed {} heartbeats: marking it down", s.nodeId(), MISSED_HEARTBEATS);
+                countHeartbeatMiss();
                 writer.nodeChanged(s.nodeId(), new StatusWriter.NodeChange(NodeStatus.State.DOWN, HEARTBEAT_FAILURE, null));
             });
         }
         unclaimed.forEach((nodeId, deadline) -> {
             if (now - deadline >= 0 && unclaimed.remove(nodeId, deadline) && !sessions.containsKey(nodeId)) {
                 LOG.warn("node {} did not open a session within {} heartbeats: marking it down", nodeId, MISSED_HEARTBEATS);
+                countHeartbeatMiss();
                 writer.nodeChanged(nodeId, new StatusWriter.NodeChange(NodeStatus.State.DOWN, HEARTBEAT_FAILURE, null));
             }
         });

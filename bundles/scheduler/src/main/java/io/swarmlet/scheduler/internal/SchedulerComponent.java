@@ -1,5 +1,6 @@
 package io.swarmlet.scheduler.internal;
 
+import io.swarmlet.api.metrics.Metrics;
 import io.swarmlet.api.store.Store;
 import io.swarmlet.spi.placement.NodeFilter;
 import io.swarmlet.spi.placement.PlacementStrategy;
@@ -42,6 +43,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 public final class SchedulerComponent {
 
     static final String PID = "io.swarmlet.scheduler";
+    static final String UNASSIGNED = "swarmlet_scheduler_unassigned";
 
     private static final Logger LOG = LogManager.getLogger(SchedulerComponent.class);
 
@@ -79,6 +81,10 @@ public final class SchedulerComponent {
     private SchedulerLoop loop;
     private Thread thread;
 
+    /** The node's metrics registry, if the metrics bundle is there: scheduling latency, tasks left waiting. */
+    private volatile Metrics metrics;
+    private Metrics.Registration unassignedGauge;
+
     public SchedulerComponent() {}
 
     /** For tests outside OSGi: already activated. */
@@ -112,6 +118,29 @@ public final class SchedulerComponent {
             t = stopLocked();
         }
         join(t);
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, unbind = "unsetMetrics")
+    synchronized void setMetrics(Metrics m) {
+        if (unassignedGauge != null) {
+            unassignedGauge.close();
+        }
+        metrics = m;
+        unassignedGauge = m.gauge(UNASSIGNED, "Tasks the scheduler's last round left waiting for a node", () -> {
+            SchedulerLoop l = loop();
+            return l == null ? 0 : l.unassigned();
+        });
+    }
+
+    synchronized void unsetMetrics(Metrics m) {
+        if (metrics != m) {
+            return;
+        }
+        metrics = null;
+        if (unassignedGauge != null) {
+            unassignedGauge.close();
+            unassignedGauge = null;
+        }
     }
 
     @Reference(name = "filters", service = NodeFilter.class, cardinality = ReferenceCardinality.MULTIPLE,
@@ -170,6 +199,7 @@ public final class SchedulerComponent {
             return;
         }
         loop = new SchedulerLoop(store, filters, strategies, settings);
+        loop.setMetrics(() -> metrics);
         thread = new Thread(loop, "swarmlet-scheduler");
         thread.setDaemon(true);
         thread.start();

@@ -1,5 +1,6 @@
 package io.swarmlet.scheduler.internal;
 
+import io.swarmlet.api.metrics.Metrics;
 import io.swarmlet.api.store.Kind;
 import io.swarmlet.api.store.ReadTx;
 import io.swarmlet.api.store.Store;
@@ -16,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -39,6 +41,8 @@ final class SchedulerLoop implements Runnable {
     private static final Duration IDLE_POLL = Duration.ofMillis(200);
     private static final long RETRY_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
     private static final int CONFLICT_RETRIES = 5;
+    /** From a task's creation (the orchestrator creates it PENDING) to its assignment being written. */
+    static final String LATENCY = "swarmlet_scheduler_latency_seconds";
 
     /**
      * @param batchSize decisions per store transaction, at most
@@ -82,6 +86,10 @@ final class SchedulerLoop implements Runnable {
     private final Settings settings;
     private volatile boolean stopped;
     private volatile long roundedThrough = -1;
+    /** The node's metrics registry now (null while there is none). */
+    private volatile Supplier<Metrics> metrics = () -> null;
+    /** Tasks still waiting for a node after the last round. */
+    private volatile int unassigned;
 
     // loop state, touched only by the loop thread
     private Scheduler model;
@@ -107,6 +115,16 @@ final class SchedulerLoop implements Runnable {
 
     void stop() {
         stopped = true;
+    }
+
+    /** Where scheduling latency is recorded (set before the loop runs). */
+    void setMetrics(Supplier<Metrics> metrics) {
+        this.metrics = metrics;
+    }
+
+    /** Tasks left waiting for a node by the last round. */
+    int unassigned() {
+        return unassigned;
     }
 
     /** The required filters that were missing when a round was last due (empty once they are all there). */
@@ -282,6 +300,7 @@ final class SchedulerLoop implements Runnable {
         try {
             decideAndWrite(watch, pipeline);
         } finally {
+            unassigned = model.waiting();
             roundedThrough = seen;
         }
     }
@@ -319,6 +338,7 @@ final class SchedulerLoop implements Runnable {
                         written++;
                         if (d.assignment()) {
                             placed++;
+                            recordLatency(d);
                         }
                     }
                     case UNCHANGED -> { }
@@ -340,6 +360,16 @@ final class SchedulerLoop implements Runnable {
             LOG.debug("scheduler round: {} tasks assigned, {} other updates; decided in {} ms, written in {} ms",
                     placed, written - placed, TimeUnit.NANOSECONDS.toMillis(t1 - t0),
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t1));
+        }
+    }
+
+    private void recordLatency(Scheduler.Decision d) {
+        Metrics m = metrics.get();
+        long pendingSince = d.before().getMeta().getCreatedAt();
+        long ms = d.after().getStatus().getTimestamp() - pendingSince;
+        if (m != null && pendingSince > 0 && ms >= 0) {
+            m.timer(LATENCY, "Time from a task's creation (pending) to its assignment to a node")
+                    .record(TimeUnit.MILLISECONDS.toNanos(ms));
         }
     }
 

@@ -1,5 +1,6 @@
 package io.swarmlet.store.internal;
 
+import io.swarmlet.api.metrics.Metrics;
 import io.swarmlet.api.node.DaemonState;
 import io.swarmlet.api.node.LocalNode;
 import io.swarmlet.api.security.DataKey;
@@ -122,6 +123,7 @@ public final class RaftStore {
     private static final String WORKER = "worker";
 
     private final LeadershipNotifier leadership = new LeadershipNotifier();
+    private final RaftMetrics metrics = new RaftMetrics(leadership::isLeader);
 
     @Reference
     private LocalNode node;
@@ -163,6 +165,16 @@ public final class RaftStore {
         leadership.remove(listener);
     }
 
+    /** The node's metrics registry, if the metrics bundle is there (commit latency, leader changes). */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, unbind = "unsetMetrics")
+    void setMetrics(Metrics m) {
+        metrics.bind(m);
+    }
+
+    void unsetMetrics(Metrics m) {
+        metrics.unbind(m);
+    }
+
     static StoreConfig toStoreConfig(Config c, boolean forceNewCluster) {
         return new StoreConfig(Duration.ofMillis(c.commitTimeoutMs()), Duration.ofMillis(c.startTimeoutMs()),
                 c.snapshotThreshold(), c.snapshotRetention(), c.snapshotOnStop(), c.watchQueueCapacity(),
@@ -185,6 +197,7 @@ public final class RaftStore {
         leadership.add(new LeaderCondition(context, node.nodeId()));
         RaftTls tls = new RaftTls(credentials.keyManager(), credentials.managerTrustManager());
         ReplicatedStore s = new ReplicatedStore(node, storeConfig, leadership, tls);
+        s.setMetrics(metrics);
         Thread t = new Thread(() -> start(context, s), "swarmlet-store-start");
         synchronized (lock) {
             store = s;

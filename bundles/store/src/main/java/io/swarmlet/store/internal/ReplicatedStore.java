@@ -147,6 +147,8 @@ final class ReplicatedStore implements Store, AutoCloseable {
     private volatile Parameters parameters;
     private boolean started;
     private volatile boolean closed;
+    /** The store's meters (commit latency, leader elections); null: none. */
+    private volatile RaftMetrics metrics;
 
     /**
      * A store whose Raft transport is plain gRPC (tests).
@@ -274,6 +276,12 @@ final class ReplicatedStore implements Store, AutoCloseable {
                 }
             });
             stateMachine.setMembershipSink(this::configurationApplied);
+            stateMachine.setLeaderElectedSink(() -> {
+                RaftMetrics m = metrics;
+                if (m != null) {
+                    m.leaderChanged();
+                }
+            });
             // a group of several managers logs the leader's commit index; a one-member group does not
             logCommitIndex(join != null || (!config.forceNewCluster() && existing
                     && RaftStorageCheck.lastConfigurationSize(raftDir.resolve(gid.toString())) > 1));
@@ -859,6 +867,11 @@ final class ReplicatedStore implements Store, AutoCloseable {
         }
     }
 
+    /** Where the store's meters go (set before {@link #start}). */
+    void setMetrics(RaftMetrics metrics) {
+        this.metrics = metrics;
+    }
+
     // ------------------------------------------------------------------ Store
 
     @Override
@@ -899,6 +912,7 @@ final class ReplicatedStore implements Store, AutoCloseable {
      * to it) and retries while there is none. All within the commit timeout.
      */
     long commit(StoreTransaction transaction) {
+        long proposed = System.nanoTime();
         RaftServer s = server;
         RaftClient c = client;
         if (s == null || c == null || closed) {
@@ -946,6 +960,10 @@ final class ReplicatedStore implements Store, AutoCloseable {
             Thread.currentThread().interrupt();
             throw new StoreException(Reason.INTERNAL, "interrupted while waiting for index " + index
                     + " to be applied (the transaction was committed)", e);
+        }
+        RaftMetrics m = metrics;
+        if (m != null) {
+            m.committed(System.nanoTime() - proposed);
         }
         return index;
     }

@@ -80,6 +80,8 @@ final class StoreStateMachine extends BaseStateMachine {
     private final MemoryStore store;
     private final LeadershipSink leadership;
     private volatile MembershipSink membership = conf -> { };
+    /** Told each time this peer sees a Raft leader elected (metrics). */
+    private volatile Runnable leaderElected = () -> { };
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
     private volatile String loadFailure;
     /** The index of the last configuration entry applied (apply thread only). */
@@ -92,6 +94,10 @@ final class StoreStateMachine extends BaseStateMachine {
 
     void setMembershipSink(MembershipSink sink) {
         this.membership = sink;
+    }
+
+    void setLeaderElectedSink(Runnable sink) {
+        this.leaderElected = sink;
     }
 
     /** Why the last snapshot could not be loaded (one line), or null. */
@@ -299,6 +305,9 @@ final class StoreStateMachine extends BaseStateMachine {
 
     @Override
     public void notifyLeaderChanged(RaftGroupMemberId groupMemberId, RaftPeerId newLeaderId) {
+        if (newLeaderId != null) {
+            leaderElected.run();
+        }
         if (!groupMemberId.getPeerId().equals(newLeaderId)) {
             leadership.leadershipChanged(false);
         }
