@@ -107,13 +107,13 @@ public final class ServiceCommands extends CliCommand.Group {
     }
 
     /** The fields of {@code service ls} (and its {@code --format}); {@code counts} by service ID. */
-    static List<Field<Service>> fields(Map<String, Services.Counts> counts) {
+    static List<Field<Service>> fields(Map<String, io.swarmlet.api.types.ServiceColumns.Counts> counts) {
         return List.of(
                 Field.column("ID", "ID", s -> Services.shortId(s.getId())),
                 Field.column("Name", "NAME", Services::name),
                 Field.column("Mode", "MODE", s -> Services.mode(s.getSpec())),
                 Field.column("Replicas", "REPLICAS", s -> Services.replicas(s,
-                        counts.getOrDefault(s.getId(), new Services.Counts(0, 0, 0)))),
+                        counts.getOrDefault(s.getId(), new io.swarmlet.api.types.ServiceColumns.Counts(0, 0, 0)))),
                 Field.column("Image", "IMAGE", s -> Services.image(s.getSpec().getTask().getContainer().getImage())),
                 Field.column("Ports", "PORTS", Services::ports),
                 Field.extra("Labels", "LABELS", s -> labels(s.getSpec().getAnnotations().getLabelsMap())),
@@ -226,7 +226,7 @@ public final class ServiceCommands extends CliCommand.Group {
                 services.forEach(s -> out().println(Services.shortId(s.getId())));
                 return Main.EXIT_OK;
             }
-            Map<String, Services.Counts> counts = new HashMap<>();
+            Map<String, io.swarmlet.api.types.ServiceColumns.Counts> counts = new HashMap<>();
             if (!services.isEmpty() && !fmt.is(Format.Kind.JSON)) {
                 List<Task> tasks = tasks(api, List.of());
                 Set<String> active = Services.activeNodes(api.listNodes(ListNodesRequest.getDefaultInstance()).getNodesList());

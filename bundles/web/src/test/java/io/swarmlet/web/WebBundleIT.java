@@ -1,0 +1,209 @@
+package io.swarmlet.web;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.swarmlet.api.store.ReadTx;
+import io.swarmlet.api.store.Store;
+import io.swarmlet.api.types.Node;
+import java.io.File;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.jar.JarFile;
+import org.apache.felix.framework.FrameworkFactory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.framework.launch.Framework;
+
+/**
+ * The built bundle in a bare Felix with SCR and Felix's own system packages (as
+ * the launcher starts it): it resolves (com.sun.net.httpserver from the system
+ * bundle, Jackson private, nothing exported), listens on
+ * {@code swarmlet.http.addr} once a {@link Store} is registered, serves the
+ * contract from its own jar, stops listening when the store goes and listens
+ * on the same port again when it comes back.
+ */
+class WebBundleIT {
+
+    @TempDir
+    Path tmp;
+
+    private static String jarOnClassPath(String prefix) {
+        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            if (new File(entry).getName().startsWith(prefix) && entry.endsWith(".jar")) {
+                return entry;
+            }
+        }
+        throw new AssertionError("no " + prefix + "*.jar on the class path");
+    }
+
+    private static String exports(String jar) throws Exception {
+        try (JarFile j = new JarFile(jar)) {
+            return j.getManifest().getMainAttributes().getValue("Export-Package");
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** A store with one node and nothing else. */
+    private static final class OneNodeStore implements Store {
+        final Node node = Node.newBuilder().setId("node00000000000000000000001").build();
+
+        @Override
+        public <R> R view(Function<ReadTx, R> reader) {
+            return reader.apply(new ReadTx() {
+                @Override
+                @SuppressWarnings("unchecked")
+                public <T extends com.google.protobuf.Message> Optional<T> get(io.swarmlet.api.store.Kind<T> kind, String id) {
+                    return kind == io.swarmlet.api.store.Kind.NODE && id.equals(node.getId()) ? Optional.of((T) node) : Optional.empty();
+                }
+
+                @Override
+                @SuppressWarnings("unchecked")
+                public <T extends com.google.protobuf.Message> List<T> find(io.swarmlet.api.store.Kind<T> kind,
+                        java.util.function.Predicate<? super T> filter) {
+                    List<T> out = new ArrayList<>();
+                    if (kind == io.swarmlet.api.store.Kind.NODE && filter.test((T) node)) {
+                        out.add((T) node);
+                    }
+                    return out;
+                }
+
+                @Override
+                public <T extends com.google.protobuf.Message> Optional<T> byName(io.swarmlet.api.store.Kind<T> kind, String name) {
+                    return Optional.empty();
+                }
+
+                @Override
+                public long index() {
+                    return 1;
+                }
+            });
+        }
+
+        @Override
+        public long update(java.util.function.Consumer<io.swarmlet.api.store.WriteTx> writer) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public <R> io.swarmlet.api.store.Watch<R> watch(Function<ReadTx, R> snapshotReader) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public boolean isLeader() {
+            return true;
+        }
+    }
+
+    private static HttpResponse<String> get(String url) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void servesOnceAStoreIsThere() throws Exception {
+        String jar = System.getProperty("web.bundle");
+        assertNotNull(jar, "web.bundle (set by failsafe)");
+        try (JarFile j = new JarFile(jar)) {
+            assertNull(j.getManifest().getMainAttributes().getValue(Constants.EXPORT_PACKAGE), "exports nothing");
+        }
+        int port = freePort();
+        String base = "http://127.0.0.1:" + port;
+        Map<String, String> config = new HashMap<>();
+        config.put(Constants.FRAMEWORK_STORAGE, tmp.resolve("felix-cache").toString());
+        config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
+        config.put("swarmlet.http.addr", "127.0.0.1:" + port);
+        config.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, String.join(",",
+                "org.apache.logging.log4j;version=2.26.1", "org.apache.logging.log4j.message;version=2.26.1",
+                "org.apache.logging.log4j.spi;version=2.26.1", "org.apache.logging.log4j.util;version=2.26.1",
+                "com.google.protobuf;version=4.36.2", exports(jarOnClassPath("io.swarmlet.api-"))));
+        Framework framework = new FrameworkFactory().newFramework(config);
+        framework.start();
+        try {
+            BundleContext system = framework.getBundleContext();
+            List<Bundle> bundles = new ArrayList<>();
+            for (String prefix : List.of("org.osgi.util.function-", "org.osgi.util.promise-",
+                    "org.osgi.service.component-1", "org.apache.felix.scr-")) {
+                bundles.add(system.installBundle(new File(jarOnClassPath(prefix)).toURI().toString()));
+            }
+            Bundle bundle = system.installBundle(Path.of(jar).toUri().toString());
+            bundles.add(bundle);
+            for (Bundle b : bundles) {
+                b.start();
+            }
+            assertEquals(Bundle.ACTIVE, bundle.getState(), "resolved, com.sun.net.httpserver from the system bundle");
+            assertTrue(refused(base), "no store, no server");
+
+            ServiceRegistration<Store> reg = system.registerService(Store.class, new OneNodeStore(), null);
+            HttpResponse<String> spec = null;
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            while (spec == null && System.nanoTime() < deadline) {
+                try {
+                    spec = get(base + "/api/openapi.yaml");
+                } catch (ConnectException e) {
+                    Thread.sleep(50);
+                }
+            }
+            assertNotNull(spec, "listening once the store is there");
+            assertEquals(200, spec.statusCode());
+            assertTrue(spec.body().startsWith("openapi: 3"), "the contract, from the bundle's own jar");
+            HttpResponse<String> nodes = get(base + "/api/v1/nodes");
+            assertEquals(200, nodes.statusCode());
+            assertTrue(nodes.body().contains("node00000000000000000000001"), nodes.body());
+
+            reg.unregister();
+            assertTrue(refused(base), "stopped with the store");
+
+            // back on the same port when the store comes back (as after a bundle update)
+            system.registerService(Store.class, new OneNodeStore(), null);
+            HttpResponse<String> again = null;
+            deadline = System.nanoTime() + 20_000_000_000L;
+            while (again == null && System.nanoTime() < deadline) {
+                try {
+                    again = get(base + "/api/v1/nodes");
+                } catch (ConnectException e) {
+                    Thread.sleep(50);
+                }
+            }
+            assertNotNull(again, "listening again");
+            assertEquals(200, again.statusCode());
+        } finally {
+            framework.stop();
+            framework.waitForStop(10_000);
+        }
+    }
+
+    private static boolean refused(String base) throws Exception {
+        try {
+            get(base + "/api/v1/nodes");
+            return false;
+        } catch (ConnectException e) {
+            return true;
+        }
+    }
+}
