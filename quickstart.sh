@@ -74,6 +74,11 @@ done
 
 step "swarmletd is up (pid $pid). swarmlet node ls:"
 sed 's/^/    /' "$STATE/node-ls.out"
+# the ready line says where the web console is (absent when its port was taken: see $OUT)
+WEB_URL="$(sed -n 's/^swarmletd: ready (.*web console at \([^ )]*\)).*/\1/p' "$OUT" | tail -n 1)"
+if [ -n "$WEB_URL" ]; then
+    step "The web console: open $WEB_URL (reading needs nothing; to act, enter a token from: swarmlet web token)"
+fi
 cat <<MSG
 
 Next, try:

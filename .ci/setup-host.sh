@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares this machine to build and test Swarmlet: Java 17 and Maven, a running
-# Docker Engine, and the local test images swarmlet/busybox:1 and :2 (built from
-# Debian's busybox-static; no registry needed). Idempotent and quiet: prints
+# Docker Engine, Debian's chromium and chromedriver (the web console's test), and the
+# local test images swarmlet/busybox:1 and :2 (built from Debian's busybox-static; no
+# registry needed). Idempotent and quiet: prints
 # nothing unless something fails (-v: say what it does). Run as root (or with sudo).
 #
 #   SWARMLET_DOCKERD_FLAGS="..."  start dockerd with exactly these flags (no fallbacks)
@@ -65,6 +66,13 @@ if ! command -v docker >/dev/null 2>&1 || ! command -v dockerd >/dev/null 2>&1; 
 fi
 if ! command -v curl >/dev/null 2>&1; then
     apt_install curl
+fi
+
+# ---------------------------------------------------------------- a browser for the web console's tests
+# Debian's chromium and its chromedriver (WebIT drives them headless through Selenium, which is told
+# where both are: nothing is downloaded at test time)
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    apt_install chromium chromium-driver
 fi
 
 # Is process $1 alive (running, not a zombie)?

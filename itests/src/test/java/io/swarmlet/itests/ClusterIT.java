@@ -70,6 +70,8 @@ class ClusterIT {
         int starts;
         /** Extra environment of the daemon (e.g. SWARMLETD_OPTS with its own deploy directory). */
         java.util.Map<String, String> env = java.util.Map.of();
+        /** Its --listen-http: off unless {@link #withHttp} (several daemons share this host). */
+        String http = "none";
 
         final Path root;
         /** The loopback address the node listens and advertises on (127.0.0.1 unless given). */
@@ -84,6 +86,17 @@ class ClusterIT {
             Path deploy = Files.createDirectories(root.resolve(name + "-deploy"));
             env = java.util.Map.of("SWARMLETD_OPTS", "-Dswarmlet.deploy.dir=" + deploy);
             return this;
+        }
+
+        /** A member whose daemon serves the web console on its own address, at {@code port}. */
+        Member withHttp(int port) {
+            http = host + ":" + port;
+            return this;
+        }
+
+        /** The web console's base URL (after {@link #withHttp}). */
+        String httpUrl() {
+            return "http://" + http;
         }
 
         Path deployDir() {
@@ -107,7 +120,7 @@ class ClusterIT {
         List<String> flags(String... extra) {
             List<String> f = new ArrayList<>(List.of("--state-dir", state.toString(), "--listen-control-api",
                     socket.toString(), "--listen-remote-api", remote(), "--listen-raft-api", host + ":" + raftPort,
-                    "--hostname", name));
+                    "--hostname", name, "--listen-http", http));
             f.addAll(List.of(extra));
             return f;
         }

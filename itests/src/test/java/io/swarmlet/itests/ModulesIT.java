@@ -25,7 +25,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * Modules of a running daemon ({@code swarmlet module ls|start|stop|update}),
  * with a service of real containers behind the routing mesh: updating the
  * executor, the agent, the scheduler, the orchestrator and the mesh one after
- * another leaves every container as it was and the service answering.
+ * another leaves every container as it was and the service answering; so does
+ * updating the web console and the metrics, which answer again afterwards.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ModulesIT {
@@ -39,7 +40,7 @@ class ModulesIT {
     static void start() throws Exception {
         assertTrue(Files.isExecutable(Dist.HOME.resolve("bin/swarmletd")), "build the distribution first: " + Dist.HOME);
         root = Files.createTempDirectory(Path.of("/tmp"), "swl-modules-");
-        node = new Member(root, "modules-1", "127.0.0.6");
+        node = new Member(root, "modules-1", "127.0.0.6").withHttp(Dist.freePort());
         node.start();
         node.awaitReady();
         node.nodeId = node.ok("node", "ls", "-q").out().trim();
@@ -258,5 +259,60 @@ class ModulesIT {
         assertEquals(before, lines(docker("ps", "-q", "--no-trunc", "--filter", "label=com.docker.stack.namespace=mods").out())
                 .stream().sorted().toList(), "no container was replaced");
         node.ok("stack", "rm", "mods");
+    }
+
+    static java.net.http.HttpResponse<String> httpGet(String path) throws Exception {
+        java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder()
+                .connectTimeout(java.time.Duration.ofSeconds(5)).build();
+        return client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(node.httpUrl() + path))
+                .timeout(java.time.Duration.ofSeconds(10)).GET().build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Probes a path; an unreachable server (a module on its way) is a status of 0. */
+    static java.net.http.HttpResponse<String> probe(String path) throws Exception {
+        try {
+            return httpGet(path);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /**
+     * The web console and the metrics updated while a service runs: no container is
+     * replaced, the console's API and /metrics answer again (the metrics counting the
+     * service's tasks), and the page is served by the new web bundle.
+     */
+    @Test
+    @Order(8)
+    void updatingTheWebAndMetricsModulesKeepsTheServiceAndAnswersAgain() throws Exception {
+        ClusterIT.awaitReplicas(node, "web", "3/3");
+        List<String> before = containers();
+        assertEquals(3, before.size());
+        String tasks = node.ok("service", "ps", "-q", "web").out();
+        await("the console's API", 30, () -> probe("/api/v1/nodes"), r -> r != null && r.statusCode() == 200);
+        await("/metrics", 30, () -> probe("/metrics"), r -> r != null && r.statusCode() == 200);
+        for (String module : List.of("web", "metrics")) {
+            long t0 = System.nanoTime();
+            Dist.Result r = node.ok("module", "update", module, bundleJar(module).toString());
+            assertTrue(r.out().contains("module io.swarmlet." + module + " updated"), r.toString());
+            java.net.http.HttpResponse<String> nodes = await("/api/v1/nodes to answer after updating " + module, 30,
+                    () -> probe("/api/v1/nodes"), x -> x != null && x.statusCode() == 200);
+            assertTrue(com.google.gson.JsonParser.parseString(nodes.body()).getAsJsonArray().size() == 1, nodes.body());
+            java.net.http.HttpResponse<String> metrics = await("/metrics to count web's tasks after updating " + module, 30,
+                    () -> probe("/metrics"), x -> x != null && x.statusCode() == 200
+                            && PrometheusText.sum(PrometheusText.parse(x.body()), "swarmlet_tasks",
+                                    Map.of("service", "web", "state", "running")) == 3);
+            assertFalse(metrics.body().isEmpty());
+            figures.put("update " + module + " until served again ms", String.valueOf((System.nanoTime() - t0) / 1_000_000));
+        }
+        java.net.http.HttpResponse<String> page = httpGet("/");
+        assertEquals(200, page.statusCode());
+        assertTrue(page.body().contains("app.js"), "the page: " + page.body());
+        assertEquals(before, containers(), "no container was stopped or replaced");
+        assertEquals(tasks, node.ok("service", "ps", "-q", "web").out(), "no task was replaced");
+        String ls = node.ok("module", "ls").out();
+        for (String m : List.of("web", "metrics")) {
+            assertTrue(ls.lines().anyMatch(l -> l.matches("\\d+\\s+io\\.swarmlet\\." + m + "\\s+\\S+\\s+ACTIVE.*")), ls);
+        }
     }
 }

@@ -603,6 +603,28 @@ final class FakeControlApi implements ControlApi {
         return UnlockSwarmResponse.getDefaultInstance();
     }
 
+    // ------------------------------------------------------------ web tokens
+
+    /** The tokens made so far (the real API keeps only their digests); rotate drops the earlier ones. */
+    final List<String> webTokens = new CopyOnWriteArrayList<>();
+    /** When set, createWebToken fails with it (a worker's or a locked manager's refusal). */
+    volatile ControlException failWebTokens;
+
+    @Override
+    public synchronized CreateWebTokenResponse createWebToken(CreateWebTokenRequest request) {
+        calls.add("createWebToken" + (request.getRotate() ? " rotate" : ""));
+        if (failWebTokens != null) {
+            throw failWebTokens;
+        }
+        if (request.getRotate()) {
+            webTokens.clear();
+        }
+        String id = String.format("web%05d", webTokens.size() + 1);
+        String token = "SWLWEB-1-" + id + "-" + "s".repeat(52);
+        webTokens.add(token);
+        return CreateWebTokenResponse.newBuilder().setToken(token).setId(id).build();
+    }
+
     // ------------------------------------------------------------ networks and stacks
 
     final Map<String, Network> networks = new LinkedHashMap<>();

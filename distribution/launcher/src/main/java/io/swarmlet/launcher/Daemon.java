@@ -88,6 +88,8 @@ final class Daemon {
     /** Held while running: one swarmletd per state directory. */
     private java.nio.channels.FileChannel lockChannel;
     private Logger log;
+    /** The web console as this start serves it (see {@link #webConsole}). */
+    private WebConsole web = WebConsole.OFF;
 
     /**
      * @param handleSignals take over SIGTERM/SIGINT (the real daemon; not when
@@ -162,8 +164,10 @@ final class Daemon {
                 DaemonOptions.Version.version(), settings.stateDir(), settings.controlSocket(),
                 settings.remoteApi(), settings.raftApi(), settings.hostname());
 
+        web = webConsole(dist);
         boolean console = interactive();
         Map<String, String> props = frameworkProperties(home, settings, console);
+        props.putAll(web.frameworkProperties());
         if (!dist.features().isEmpty()) {
             // what this node can be: the agent advertises it (NodeDescription.features), promotion checks it
             props.put(FEATURES_PROPERTY, String.join(",", dist.features()));
@@ -264,7 +268,8 @@ final class Daemon {
                         ready = true;
                         String line = "swarmletd: ready ("
                                 + (ev.text() == null ? "" : "node " + ev.text() + ", ")
-                                + "control API at " + settings.controlSocket() + ")"
+                                + "control API at " + settings.controlSocket()
+                                + (web.on() ? ", web console at " + web.url() : "") + ")"
                                 + ("locked".equals(ev.detail())
                                     ? "; this manager is locked (autolock): run `swarmlet swarm unlock` and give it the unlock key"
                                     : "");
@@ -564,6 +569,42 @@ final class Daemon {
             } catch (IOException ignored) {
                 // exiting anyway
             }
+        }
+    }
+
+    /**
+     * The web console as this start serves it: off in the worker-only
+     * distribution (it has no web bundle); a given address must be free and the
+     * TLS files readable; the default address, when busy (another swarmletd on
+     * this host), turns the console off with a warning rather than failing.
+     */
+    private WebConsole webConsole(Distribution dist) {
+        WebConsole w = settings.web();
+        if (!w.on() || dist.workerOnly()) {
+            return WebConsole.OFF;
+        }
+        checkReadable(w.tlsCert(), "--http-tls-cert");
+        checkReadable(w.tlsKey(), "--http-tls-key");
+        try {
+            checkCanListen(w.addr(), "--listen-http");
+        } catch (StartupException e) {
+            if (!w.defaulted()) {
+                throw e;
+            }
+            String line = "the web console is off: " + e.getMessage() + " (or none)";
+            log.warn(line);
+            err.println("swarmletd: warning: " + line);
+            err.flush();
+            return WebConsole.OFF;
+        }
+        log.info("web console at {}", w.url());
+        return w;
+    }
+
+    private static void checkReadable(Path file, String flag) {
+        if (file != null && !(Files.isRegularFile(file) && Files.isReadable(file))) {
+            throw new StartupException("cannot read " + file + " (" + flag + "): "
+                    + (Files.exists(file) ? "not a readable file" : "no such file"));
         }
     }
 

@@ -57,6 +57,19 @@ public final class DaemonOptions {
                     + "(default: the remote API address; this host's address if that is 0.0.0.0)")
     String advertiseAddr;
 
+    @Option(names = "--listen-http", paramLabel = "ADDR",
+            description = "Listen address of the managers' web console and /metrics, host:port, or none"
+                    + " (default: " + WebConsole.DEFAULT_ADDR + ")")
+    String listenHttp;
+
+    @Option(names = "--http-tls-cert", paramLabel = "FILE",
+            description = "Serve the web console over HTTPS with this PEM certificate (chain); needs --http-tls-key")
+    String httpTlsCert;
+
+    @Option(names = "--http-tls-key", paramLabel = "FILE",
+            description = "The PEM private key of --http-tls-cert")
+    String httpTlsKey;
+
     @Option(names = "--hostname", paramLabel = "NAME",
             description = "Hostname this node reports (default: the machine's hostname)")
     String hostname;
@@ -141,7 +154,36 @@ public final class DaemonOptions {
             throw new StartupException("--force-new-cluster cannot be combined with --join-addr");
         }
         return new Settings(state, socket, remoteApi, raft, advertise, host, logLevel,
-                blankToNull(joinAddr), blankToNull(joinToken), forceNewCluster, certExpiry, dispatcherHeartbeat);
+                blankToNull(joinAddr), blankToNull(joinToken), forceNewCluster, certExpiry, dispatcherHeartbeat,
+                webConsole());
+    }
+
+    private WebConsole webConsole() {
+        String cert = blankToNull(httpTlsCert);
+        String key = blankToNull(httpTlsKey);
+        if (cert == null ^ key == null) {
+            throw new StartupException(cert == null ? "--http-tls-key needs --http-tls-cert, the certificate it goes with"
+                    : "--http-tls-cert needs --http-tls-key, the certificate's private key");
+        }
+        String addr = listenHttp == null ? null : listenHttp.trim();
+        if (addr != null && WebConsole.NONE.equalsIgnoreCase(addr)) {
+            if (cert != null) {
+                throw new StartupException("--http-tls-cert and --http-tls-key need the web console on; --listen-http is none");
+            }
+            return WebConsole.OFF;
+        }
+        HostPort hp;
+        if (addr == null) {
+            hp = HostPort.parse(WebConsole.DEFAULT_ADDR);
+        } else {
+            try {
+                hp = HostPort.parse(addr);
+            } catch (IllegalArgumentException e) {
+                throw new StartupException("invalid --listen-http: " + e.getMessage() + " (host:port, or none)");
+            }
+        }
+        return new WebConsole(hp, addr == null, cert == null ? null : absolute(cert, "--http-tls-cert"),
+                key == null ? null : absolute(key, "--http-tls-key"));
     }
 
     private static String blankToNull(String s) {

@@ -8,6 +8,7 @@ import java.nio.file.Path;
  *
  * @param advertiseAddr {@code null} when {@code --advertise-addr} was not given
  *                      (the node bundle then advertises the remote API address)
+ * @param web           the web console's address and TLS files ({@link WebConsole#OFF}: none)
  */
 public record Settings(
         Path stateDir,
@@ -21,7 +22,8 @@ public record Settings(
         String joinToken,
         boolean forceNewCluster,
         java.time.Duration certExpiry,
-        java.time.Duration dispatcherHeartbeat) {
+        java.time.Duration dispatcherHeartbeat,
+        WebConsole web) {
 
     public static final String STATE_DIR = "swarmlet.state.dir";
     public static final String CONTROL_SOCKET = "swarmlet.control.socket";
@@ -33,11 +35,18 @@ public record Settings(
     public static final String CERT_EXPIRY = "swarmlet.cert.expiry";
     public static final String DISPATCHER_HEARTBEAT = "swarmlet.dispatcher.heartbeat";
 
-    /** Settings without join, force-new-cluster, with the default certificate expiry and heartbeat. */
+    /**
+     * Settings without join, force-new-cluster, with the default certificate expiry and heartbeat,
+     * and without the web console.
+     */
     public Settings(Path stateDir, Path controlSocket, HostPort remoteApi, HostPort raftApi, HostPort advertiseAddr,
             String hostname, String logLevel, String joinAddr, String joinToken) {
         this(stateDir, controlSocket, remoteApi, raftApi, advertiseAddr, hostname, logLevel, joinAddr, joinToken,
-                false, java.time.Duration.ofHours(2160), java.time.Duration.ofSeconds(1));
+                false, java.time.Duration.ofHours(2160), java.time.Duration.ofSeconds(1), WebConsole.OFF);
+    }
+
+    public Settings {
+        web = web == null ? WebConsole.OFF : web;
     }
 
     public boolean joinRequested() {
@@ -62,6 +71,7 @@ public record Settings(
         m.put(FORCE_NEW_CLUSTER, Boolean.toString(forceNewCluster));
         m.put(CERT_EXPIRY, certExpiry.toString());
         m.put(DISPATCHER_HEARTBEAT, dispatcherHeartbeat.toString());
+        m.putAll(web.frameworkProperties());
         return m;
     }
 }

@@ -97,9 +97,13 @@ class DaemonTest {
         final CompletableFuture<Integer> status;
 
         Started(Path home, String stateName, long timeoutSeconds) {
+            this(home, stateName, timeoutSeconds, WebConsole.OFF);
+        }
+
+        Started(Path home, String stateName, long timeoutSeconds, WebConsole web) {
             Settings s = new Settings(tmp.resolve(stateName), tmp.resolve(stateName + ".sock"),
                     HostPort.parse("127.0.0.1:0"), HostPort.parse("127.0.0.1:0"), null, "h1", "info",
-                    null, null);
+                    null, null, false, java.time.Duration.ofHours(1), java.time.Duration.ofSeconds(1), web);
             daemon = new Daemon(s, new PrintWriter(err, true), timeoutSeconds, false);
             System.setProperty("swarmlet.home", home.toString());
             status = CompletableFuture.supplyAsync(daemon::run);
@@ -208,6 +212,64 @@ class DaemonTest {
         e = assertThrows(StartupException.class,
                 () -> Daemon.prepareDirectory(file.resolve("sub"), "state directory"));
         assertTrue(e.getMessage().startsWith("cannot create state directory " + file.resolve("sub")), e.getMessage());
+    }
+
+    private static int freePort() throws IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Test
+    void theWebConsoleIsInTheReadyLineAndTheFrameworkProperties() throws Exception {
+        Path home = home("web", bundle("t.web", "X-State", "ready", "X-Node-Id", "abc123"));
+        HostPort addr = HostPort.parse("127.0.0.1:" + freePort());
+        Started d = new Started(home, "st-web", 30, new WebConsole(addr, false, null, null));
+        await(() -> d.err().contains("swarmletd: ready"), "the ready line");
+        assertEquals("swarmletd: ready (node abc123, control API at " + tmp.resolve("st-web.sock")
+                + ", web console at http://" + addr + "/)", d.err().trim());
+        Framework fw = d.daemon.framework();
+        assertEquals(addr.toString(), fw.getBundleContext().getProperty("swarmlet.http.addr"));
+        assertEquals(null, fw.getBundleContext().getProperty("swarmlet.http.tls.cert"));
+        fw.stop();
+        assertEquals(0, d.status());
+    }
+
+    @Test
+    void aBusyDefaultAddressTurnsTheConsoleOffWithAWarning() throws Exception {
+        Path home = home("web-busy", bundle("t.webbusy", "X-State", "ready", "X-Node-Id", "abc123"));
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            HostPort addr = HostPort.parse("127.0.0.1:" + taken.getLocalPort());
+            Started d = new Started(home, "st-web-busy", 30, new WebConsole(addr, true, null, null));
+            await(() -> d.err().contains("swarmletd: ready"), "the ready line");
+            String[] lines = d.err().trim().split("\n");
+            assertEquals(2, lines.length, d.err());
+            assertTrue(lines[0].startsWith("swarmletd: warning: the web console is off: cannot listen on " + addr
+                    + " (--listen-http): address already in use"), lines[0]);
+            assertTrue(lines[0].endsWith("Choose another port with --listen-http (or none)"), lines[0]);
+            assertEquals("swarmletd: ready (node abc123, control API at " + tmp.resolve("st-web-busy.sock") + ")", lines[1]);
+            Framework fw = d.daemon.framework();
+            assertEquals("none", fw.getBundleContext().getProperty("swarmlet.http.addr"));
+            fw.stop();
+            assertEquals(0, d.status());
+        }
+    }
+
+    @Test
+    void aBusyGivenAddressOrAMissingCertificateFailsTheStart() throws Exception {
+        Path home = home("web-taken", bundle("t.webtaken", "X-State", "ready", "X-Node-Id", "abc123"));
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            HostPort addr = HostPort.parse("127.0.0.1:" + taken.getLocalPort());
+            Started d = new Started(home, "st-web-taken", 30, new WebConsole(addr, false, null, null));
+            assertEquals(1, d.status());
+            assertTrue(d.err().trim().startsWith("swarmletd: error: cannot listen on " + addr
+                    + " (--listen-http): address already in use"), d.err());
+        }
+        Path cert = tmp.resolve("no-such-cert.pem");
+        Started d = new Started(home, "st-web-cert", 30, new WebConsole(HostPort.parse("127.0.0.1:" + freePort()), false,
+                cert, tmp.resolve("key.pem")));
+        assertEquals(1, d.status());
+        assertEquals("swarmletd: error: cannot read " + cert + " (--http-tls-cert): no such file", d.err().trim());
     }
 
     @Test

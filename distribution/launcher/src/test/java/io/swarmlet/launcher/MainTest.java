@@ -130,6 +130,53 @@ class MainTest {
     }
 
     @Test
+    void theWebConsoleListensOnLoopbackByDefault() {
+        WebConsole web = new Run().settings().web();
+        assertEquals("127.0.0.1:8880", web.addr().toString());
+        assertTrue(web.defaulted());
+        assertNull(web.tlsCert());
+        assertEquals("http://127.0.0.1:8880/", web.url());
+        assertEquals(Map.of("swarmlet.http.addr", "127.0.0.1:8880"), web.frameworkProperties());
+        assertEquals("127.0.0.1:8880", new Run().settings().frameworkProperties().get("swarmlet.http.addr"));
+    }
+
+    @Test
+    void listenHttpTakesAnAddressOrNone() {
+        Settings s = new Run("--listen-http", "0.0.0.0:9090", "--http-tls-cert", "c.pem", "--http-tls-key", "/k/key.pem")
+                .settings();
+        assertEquals("0.0.0.0:9090", s.web().addr().toString());
+        assertFalse(s.web().defaulted());
+        assertEquals(abs("c.pem"), s.web().tlsCert());
+        assertEquals("https://0.0.0.0:9090/", s.web().url());
+        Map<String, String> p = s.frameworkProperties();
+        assertEquals("0.0.0.0:9090", p.get("swarmlet.http.addr"));
+        assertEquals(abs("c.pem").toString(), p.get("swarmlet.http.tls.cert"));
+        assertEquals("/k/key.pem", p.get("swarmlet.http.tls.key"));
+
+        Settings off = new Run("--listen-http", "none").settings();
+        assertFalse(off.web().on());
+        assertEquals("none", off.frameworkProperties().get("swarmlet.http.addr"));
+        assertFalse(off.frameworkProperties().containsKey("swarmlet.http.tls.cert"));
+    }
+
+    @Test
+    void badWebConsoleFlagsAreRefused() {
+        Run bad = new Run("--listen-http", "localhost");
+        assertEquals(1, bad.status, bad.err.toString());
+        assertEquals("swarmletd: error: invalid --listen-http: expected host:port, got 'localhost' (host:port, or none)",
+                bad.err.toString().trim());
+        Run certOnly = new Run("--http-tls-cert", "c.pem");
+        assertEquals("swarmletd: error: --http-tls-cert needs --http-tls-key, the certificate's private key",
+                certOnly.err.toString().trim());
+        Run keyOnly = new Run("--http-tls-key", "k.pem");
+        assertEquals("swarmletd: error: --http-tls-key needs --http-tls-cert, the certificate it goes with",
+                keyOnly.err.toString().trim());
+        Run tlsOff = new Run("--listen-http", "none", "--http-tls-cert", "c.pem", "--http-tls-key", "k.pem");
+        assertEquals("swarmletd: error: --http-tls-cert and --http-tls-key need the web console on; --listen-http is none",
+                tlsOff.err.toString().trim());
+    }
+
+    @Test
     void badLogLevelIsAUsageError() {
         Run r = new Run("--log-level", "loud");
         assertEquals(2, r.status);

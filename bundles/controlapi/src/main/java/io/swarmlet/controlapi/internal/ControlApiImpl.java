@@ -774,6 +774,27 @@ public class ControlApiImpl implements ControlApi {
     @Override public ListStacksResponse listStacks(ListStacksRequest request) { return withStacks(s -> s.list(request)); }
     @Override public RemoveStackResponse removeStack(RemoveStackRequest request) { return withStacks(s -> s.remove(request)); }
 
+    /**
+     * A token for the web console's actions ({@code swarmlet web token}): returned
+     * once, only its SHA-256 stored in the cluster object; {@code rotate} replaces
+     * every earlier token, so they stop working.
+     */
+    @Override
+    public CreateWebTokenResponse createWebToken(CreateWebTokenRequest request) {
+        String token = WebTokens.newToken();
+        WebToken stored = WebTokens.stored(token, System.currentTimeMillis());
+        write(tx -> {
+            Cluster current = tx.all(Kind.CLUSTER).stream().findFirst()
+                    .orElseThrow(() -> ControlException.notFound("this manager's store has no cluster object yet; try again in a moment"));
+            Cluster.Builder b = current.toBuilder();
+            if (request.getRotate()) {
+                b.clearWebTokens();
+            }
+            tx.update(Kind.CLUSTER, b.addWebTokens(stored).build());
+        });
+        return CreateWebTokenResponse.newBuilder().setToken(token).setId(stored.getId()).build();
+    }
+
     /** The cluster's unlock key ({@code swarm unlock-key}); empty while autolock is off. */
     @Override
     public GetUnlockKeyResponse getUnlockKey(GetUnlockKeyRequest request) {

@@ -91,4 +91,5 @@ final class LockedControlApi implements ControlApi {
     @Override public DeployStackResponse deployStack(DeployStackRequest request) { throw locked(); }
     @Override public ListStacksResponse listStacks(ListStacksRequest request) { throw locked(); }
     @Override public RemoveStackResponse removeStack(RemoveStackRequest request) { throw locked(); }
+    @Override public CreateWebTokenResponse createWebToken(CreateWebTokenRequest request) { throw locked(); }
 }

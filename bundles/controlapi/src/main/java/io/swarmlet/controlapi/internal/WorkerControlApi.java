@@ -125,4 +125,5 @@ final class WorkerControlApi implements ControlApi {
     @Override public DeployStackResponse deployStack(DeployStackRequest request) { throw refused(); }
     @Override public ListStacksResponse listStacks(ListStacksRequest request) { throw refused(); }
     @Override public RemoveStackResponse removeStack(RemoveStackRequest request) { throw refused(); }
+    @Override public CreateWebTokenResponse createWebToken(CreateWebTokenRequest request) { throw refused(); }
 }

@@ -26,6 +26,7 @@ import org.osgi.service.component.annotations.Reference;
         "osgi.command.function=config",
         "osgi.command.function=network",
         "osgi.command.function=stack",
+        "osgi.command.function=web",
         "osgi.command.function=cluster",
         "osgi.command.function=swarm",
         "osgi.command.function=module",
@@ -80,6 +81,11 @@ public class SwarmScopeCommands {
     @Descriptor("Manage stacks (swarm:stack --help)")
     public void stack(@Descriptor("deploy, ls, services, ps, rm") String... args) {
         run("stack", args);
+    }
+
+    @Descriptor("Manage the web console's access (swarm:web --help)")
+    public void web(@Descriptor("token") String... args) {
+        run("web", args);
     }
 
     @Descriptor("Manage the cluster object (swarm:cluster --help)")
