@@ -70,7 +70,8 @@ class StoreBundleIT {
                 "org.apache.logging.log4j.spi;version=2.26.1", "org.apache.logging.log4j.util;version=2.26.1",
                 "com.google.protobuf;version=4.36.2",
                 "io.swarmlet.api.node;version=1.3.0", "io.swarmlet.api.store;version=1.3.0",
-                "io.swarmlet.api.security;version=1.1.0", "io.swarmlet.api.types;version=1.2.0"));
+                "io.swarmlet.api.security;version=1.1.0", "io.swarmlet.api.types;version=1.2.0",
+                "io.swarmlet.api.metrics;version=1.0.0"));
 
         Set<Thread> before = new HashSet<>(Thread.getAllStackTraces().keySet());
         Framework felix = new FrameworkFactory().newFramework(config);

@@ -1,5 +1,6 @@
 package io.swarmlet.dispatcher.internal;
 
+import io.swarmlet.api.metrics.MemoryMetrics;
 import static io.swarmlet.dispatcher.internal.DispatcherImplTest.cluster;
 import static io.swarmlet.dispatcher.internal.DispatcherImplTest.describe;
 import static io.swarmlet.dispatcher.internal.DispatcherImplTest.node;
@@ -56,32 +57,32 @@ class DispatcherMetricsTest {
 
     @Test
     void sessionsAndHeartbeatMisses() throws Exception {
-        FakeMetrics metrics = new FakeMetrics();
+        MemoryMetrics metrics = new MemoryMetrics();
         AtomicReference<Dispatcher> registered = new AtomicReference<>();
         DispatcherComponent component = new DispatcherComponent(store, d -> {
             registered.set(d);
             return () -> registered.set(null);
         });
         component.setMetrics(metrics);
-        assertEquals(0.0, metrics.gauge(DispatcherComponent.SESSIONS), "not leading: no sessions");
+        assertEquals(0.0, metrics.gaugeValue(DispatcherComponent.SESSIONS), "not leading: no sessions");
 
         component.leadershipChanged(true);
         await("the dispatcher", () -> registered.get() != null);
         Session s = registered.get().open(DispatcherImplTest.A, describe("a"));
-        assertEquals(1.0, metrics.gauge(DispatcherComponent.SESSIONS));
+        assertEquals(1.0, metrics.gaugeValue(DispatcherComponent.SESSIONS));
 
         // no heartbeats: the node is marked down after three periods, and that is counted
         await("node down", () -> store.view(tx -> tx.get(Kind.NODE, DispatcherImplTest.A).orElseThrow())
                 .getStatus().getState() == NodeStatus.State.DOWN);
-        await("a miss counted", () -> metrics.counters.getOrDefault(DispatcherImpl.HEARTBEAT_MISSES, 0.0) >= 1.0);
+        await("a miss counted", () -> metrics.counterValue(DispatcherImpl.HEARTBEAT_MISSES) != null && metrics.counterValue(DispatcherImpl.HEARTBEAT_MISSES) >= 1.0);
 
         s.close();
-        await("session gone", () -> metrics.gauge(DispatcherComponent.SESSIONS) == 0.0);
+        await("session gone", () -> metrics.gaugeValue(DispatcherComponent.SESSIONS) == 0.0);
         component.leadershipChanged(false);
         await("stopped", () -> registered.get() == null);
 
         component.unsetMetrics(metrics);
-        assertNull(metrics.gauge(DispatcherComponent.SESSIONS), "the gauge goes with the registry");
+        assertNull(metrics.gaugeValue(DispatcherComponent.SESSIONS), "the gauge goes with the registry");
         component.deactivate();
     }
 }

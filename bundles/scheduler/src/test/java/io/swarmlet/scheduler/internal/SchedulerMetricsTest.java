@@ -1,5 +1,6 @@
 package io.swarmlet.scheduler.internal;
 
+import io.swarmlet.api.metrics.MemoryMetrics;
 import static io.swarmlet.scheduler.internal.TestObjects.await;
 import static io.swarmlet.scheduler.internal.TestObjects.node;
 import static io.swarmlet.scheduler.internal.TestObjects.reserve;
@@ -23,7 +24,7 @@ class SchedulerMetricsTest {
     private static final Duration WAIT = Duration.ofSeconds(20);
 
     private final FakeStore store = new FakeStore();
-    private final FakeMetrics metrics = new FakeMetrics();
+    private final MemoryMetrics metrics = new MemoryMetrics();
     private SchedulerComponent scheduler;
 
     @BeforeEach
@@ -54,14 +55,14 @@ class SchedulerMetricsTest {
             tx.create(Kind.TASK, reserve(task("t3", "s1", 3), 0, 64 * TestObjects.GB).build());
         });
         await("two tasks assigned", WAIT, () -> assigned().size() == 2);
-        await("two latencies", WAIT, () -> metrics.timers.getOrDefault(SchedulerLoop.LATENCY, List.of()).size() == 2);
-        assertTrue(metrics.timers.get(SchedulerLoop.LATENCY).stream().allMatch(n -> n >= 0));
-        await("one task left waiting", WAIT, () -> metrics.gauge(SchedulerComponent.UNASSIGNED) == 1.0);
+        await("two latencies", WAIT, () -> metrics.timerRecords(SchedulerLoop.LATENCY).size() == 2);
+        assertTrue(metrics.timerRecords(SchedulerLoop.LATENCY).stream().allMatch(n -> n >= 0));
+        await("one task left waiting", WAIT, () -> metrics.gaugeValue(SchedulerComponent.UNASSIGNED) == 1.0);
 
         scheduler.unsetMetrics(metrics);
-        assertNull(metrics.gauge(SchedulerComponent.UNASSIGNED), "the gauge goes with the registry");
+        assertNull(metrics.gaugeValue(SchedulerComponent.UNASSIGNED), "the gauge goes with the registry");
         store.update(tx -> tx.create(Kind.TASK, task("t4", "s1", 4).build()));
         await("t4 assigned", WAIT, () -> assigned().size() == 3);
-        assertEquals(2, metrics.timers.get(SchedulerLoop.LATENCY).size(), "nothing recorded without a registry");
+        assertEquals(2, metrics.timerRecords(SchedulerLoop.LATENCY).size(), "nothing recorded without a registry");
     }
 }

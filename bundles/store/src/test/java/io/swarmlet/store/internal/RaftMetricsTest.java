@@ -1,5 +1,6 @@
 package io.swarmlet.store.internal;
 
+import io.swarmlet.api.metrics.MemoryMetrics;
 import static io.swarmlet.store.internal.TestSupport.config;
 import static io.swarmlet.store.internal.TestSupport.freePort;
 import static io.swarmlet.store.internal.TestSupport.node;
@@ -24,19 +25,19 @@ class RaftMetricsTest {
     void commitLatencyAndLeadership() throws Exception {
         LeadershipNotifier notifier = new LeadershipNotifier();
         RaftMetrics raftMetrics = new RaftMetrics(notifier::isLeader);
-        FakeMetrics metrics = new FakeMetrics();
+        MemoryMetrics metrics = new MemoryMetrics();
         raftMetrics.bind(metrics);
         ReplicatedStore store = new ReplicatedStore(node(stateDir, freePort()), config(), notifier);
         store.setMetrics(raftMetrics);
         try {
             store.start();
-            assertEquals(1.0, metrics.gauge(RaftMetrics.LEADER), "this manager leads its one-member group");
-            assertTrue(metrics.counters.get(RaftMetrics.LEADER_CHANGES) >= 1.0, metrics.counters.toString());
+            assertEquals(1.0, metrics.gaugeValue(RaftMetrics.LEADER), "this manager leads its one-member group");
+            assertTrue(metrics.counterValue(RaftMetrics.LEADER_CHANGES) >= 1.0, "leader changes counted");
 
-            int before = metrics.timers.get(RaftMetrics.COMMIT).size();
+            int before = metrics.timerRecords(RaftMetrics.COMMIT).size();
             store.update(tx -> tx.create(Kind.SERVICE, service("s1", "web")));
             store.update(tx -> tx.create(Kind.SERVICE, service("s2", "db")));
-            List<Long> commits = metrics.timers.get(RaftMetrics.COMMIT);
+            List<Long> commits = metrics.timerRecords(RaftMetrics.COMMIT);
             assertEquals(before + 2, commits.size());
             assertTrue(commits.stream().allMatch(n -> n > 0), commits.toString());
 
@@ -45,7 +46,7 @@ class RaftMetricsTest {
             assertEquals(before + 2, commits.size());
 
             raftMetrics.unbind(metrics);
-            assertNull(metrics.gauge(RaftMetrics.LEADER), "the gauge goes with the registry");
+            assertNull(metrics.gaugeValue(RaftMetrics.LEADER), "the gauge goes with the registry");
             store.update(tx -> tx.create(Kind.SERVICE, service("s3", "cache")));
             assertEquals(before + 2, commits.size(), "nothing recorded without a registry");
         } finally {

@@ -1,18 +1,23 @@
-package io.swarmlet.store.internal;
+package io.swarmlet.api.metrics;
 
-import io.swarmlet.api.metrics.Metrics;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
 
-/** A metrics registry that keeps what it was given: counter sums, timer records, live gauges. */
-final class FakeMetrics implements Metrics {
+/**
+ * A {@link Metrics} that keeps what it is given in memory (counter sums, timer records,
+ * live gauges) and scrapes to nothing: for tests of the bundles that record, and for tools
+ * that read numbers without the metrics bundle. Thread-safe.
+ *
+ * @since 1.0
+ */
+public final class MemoryMetrics implements Metrics {
 
-    final Map<String, Double> counters = new ConcurrentHashMap<>();
-    final Map<String, List<Long>> timers = new ConcurrentHashMap<>();
-    final Map<String, Supplier<? extends Number>> gauges = new ConcurrentHashMap<>();
+    private final Map<String, Double> counters = new ConcurrentHashMap<>();
+    private final Map<String, List<Long>> timers = new ConcurrentHashMap<>();
+    private final Map<String, Supplier<? extends Number>> gauges = new ConcurrentHashMap<>();
 
     private static String key(String name, String... tags) {
         return tags.length == 0 ? name : name + List.of(tags);
@@ -38,10 +43,25 @@ final class FakeMetrics implements Metrics {
         return () -> gauges.remove(k, value);
     }
 
+    /** A counter's sum, or null if it was never asked for. */
+    public Double counterValue(String name, String... tags) {
+        return counters.get(key(name, tags));
+    }
+
+    /** A timer's records in nanoseconds (empty if none). */
+    public List<Long> timerRecords(String name, String... tags) {
+        return List.copyOf(timers.getOrDefault(key(name, tags), List.of()));
+    }
+
     /** A gauge's value now, or null if none is registered. */
-    Double gauge(String name, String... tags) {
+    public Double gaugeValue(String name, String... tags) {
         Supplier<? extends Number> s = gauges.get(key(name, tags));
         return s == null ? null : s.get().doubleValue();
+    }
+
+    /** Whether a gauge is registered under that name and tags. */
+    public boolean hasGauge(String name, String... tags) {
+        return gauges.containsKey(key(name, tags));
     }
 
     @Override
