@@ -126,7 +126,7 @@ until grep -qs '^swarmletd: ready' "$tmp/daemon.out"; do
     [ "$SECONDS" -lt "$deadline" ] || fail "swarmletd did not print 'swarmletd: ready' within 90 s"
     sleep 0.2
 done
-grep -q "^swarmletd: ready (.*control API at $tmp/s.sock)" "$tmp/daemon.out" || fail "unexpected ready line"
+grep -Eq "^swarmletd: ready \(.*control API at $tmp/s.sock(, web console at http://[^ )]+/)?\)" "$tmp/daemon.out" || fail "unexpected ready line"
 [ -S "$tmp/s.sock" ] || fail "no control socket at $tmp/s.sock once ready"
 ok
 run "$swarmlet" --socket "$tmp/s.sock" node ls
