@@ -50,6 +50,21 @@ public interface ControlApi {
     void logs(LogsRequest request, java.util.function.Consumer<LogMessage> sink) throws InterruptedException;
 
     /**
+     * Streams every change to the cluster's objects of the asked kinds (and actions, and objects:
+     * see {@link WatchRequest}) to {@code sink}, as it is
+     * committed, from the moment of the call on (or, with {@code since}, the last 256 changes
+     * this manager kept first), until the request's {@code until} (the call returns), the calling thread is
+     * interrupted or {@code sink} throws (managers only; a manager that loses the leadership
+     * goes on serving what its replica of the store commits).
+     *
+     * @throws ControlException INVALID_ARGUMENT for an unknown kind or action, or an empty filter; UNIMPLEMENTED where there is no store to watch
+     * @since 1.5
+     */
+    default void watch(WatchRequest request, java.util.function.Consumer<WatchEvent> sink) throws InterruptedException {
+        throw new ControlException(ControlException.Code.UNIMPLEMENTED, "this control API cannot watch the cluster's objects");
+    }
+
+    /**
      * Stores a cluster-wide plugin ({@code request.cluster} must be set): checked
      * (a bundle jar, at most {@link #MAX_PLUGIN_BYTES}, digest as sent, name not
      * taken) and written to the replicated store, from which every node installs it.
@@ -106,6 +121,13 @@ public interface ControlApi {
      */
     default RotateSecretResponse rotateSecret(RotateSecretRequest request) { throw unimplemented("secrets"); }
 
+    /**
+     * Docker's {@code secret update}: only the labels change. A non-empty {@code spec.data} must
+     * equal the current value (compared, never reported), else INVALID_ARGUMENT "only updates to
+     * Labels are allowed"; a stale {@code version} is ABORTED. @since 1.4
+     */
+    default UpdateSecretResponse updateSecret(UpdateSecretRequest request) { throw unimplemented("secrets"); }
+
     /** As {@link #createSecret}, stored in clear (configs are not secret). @since 1.2 */
     default CreateConfigResponse createConfig(CreateConfigRequest request) { throw unimplemented("configs"); }
 
@@ -120,6 +142,9 @@ public interface ControlApi {
 
     /** @since 1.2 */
     default RotateConfigResponse rotateConfig(RotateConfigRequest request) { throw unimplemented("configs"); }
+
+    /** As {@link #updateSecret}, for configs. @since 1.4 */
+    default UpdateConfigResponse updateConfig(UpdateConfigRequest request) { throw unimplemented("configs"); }
 
     /** The autolock unlock key ({@code SWMKEY-1-...}), empty when autolock is off. @since 1.2 */
     default GetUnlockKeyResponse getUnlockKey(GetUnlockKeyRequest request) { throw unimplemented("autolock"); }

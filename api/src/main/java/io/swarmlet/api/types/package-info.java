@@ -2,7 +2,7 @@
  * The object model: the messages generated from {@code swarmlet/*.proto} (SwarmKit-style spec, desired state and status kept apart) and small helpers over them.
  */
 @Export
-@Version("1.2.0")
+@Version("1.5.0")
 package io.swarmlet.api.types;
 
 import org.osgi.annotation.bundle.Export;

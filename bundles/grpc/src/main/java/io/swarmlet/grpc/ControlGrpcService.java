@@ -237,11 +237,37 @@ public final class ControlGrpcService extends ControlGrpc.ControlImplBase {
     @Override public void getTask(GetTaskRequest q, StreamObserver<GetTaskResponse> o) { unary(q, o, r -> api().getTask(r)); }
     @Override
     public void logs(LogsRequest q, StreamObserver<LogMessage> o) {
-        io.grpc.stub.ServerCallStreamObserver<LogMessage> out = (io.grpc.stub.ServerCallStreamObserver<LogMessage>) o;
+        serverStream(q, o, (r, sink) -> api().logs(r, sink));
+    }
+
+    @Override
+    public void watch(io.swarmlet.api.types.WatchRequest q, StreamObserver<io.swarmlet.api.types.WatchEvent> o) {
+        serverStream(q, o, (r, sink) -> api().watch(r, sink));
+    }
+
+    /** A call that streams to a sink until it ends or its thread is interrupted. */
+    private interface StreamCall<Q, T> {
+        void run(Q request, java.util.function.Consumer<T> sink) throws InterruptedException;
+    }
+
+    /** Runs a streaming call until it ends, fails, or the client cancels (which interrupts it). */
+    private <Q, T> void serverStream(Q q, StreamObserver<T> o, StreamCall<Q, T> call) {
+        io.grpc.stub.ServerCallStreamObserver<T> out = (io.grpc.stub.ServerCallStreamObserver<T>) o;
         Thread caller = Thread.currentThread();
-        out.setOnCancelHandler(caller::interrupt);
+        java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+        out.setOnCancelHandler(() -> { }); // cancellation comes through the context below
+        // the call's context is cancelled on the transport's thread the moment the client goes; the
+        // observer's cancel handler would wait for this (blocked) thread to return first
+        io.grpc.Context.CancellationListener cancelled = ctx -> {
+            synchronized (running) {
+                if (running.get()) {
+                    caller.interrupt();
+                }
+            }
+        };
+        io.grpc.Context.current().addListener(cancelled, Runnable::run);
         try {
-            api().logs(q, m -> {
+            call.run(q, m -> {
                 if (out.isCancelled()) {
                     throw new java.util.concurrent.CancellationException("client went away");
                 }
@@ -258,6 +284,12 @@ public final class ControlGrpcService extends ControlGrpc.ControlImplBase {
         } catch (RuntimeException e) {
             onInternalError.accept(e);
             out.onError(Status.INTERNAL.withDescription("internal error: " + Transports.rootMessage(e)).asRuntimeException());
+        } finally {
+            io.grpc.Context.current().removeListener(cancelled);
+            synchronized (running) {
+                running.set(false);
+                Thread.interrupted(); // an interrupt meant for the call is not the pool thread's
+            }
         }
     }
 
@@ -274,11 +306,13 @@ public final class ControlGrpcService extends ControlGrpc.ControlImplBase {
     @Override public void listSecrets(ListSecretsRequest q, StreamObserver<ListSecretsResponse> o) { unary(q, o, r -> api().listSecrets(r)); }
     @Override public void removeSecret(RemoveSecretRequest q, StreamObserver<RemoveSecretResponse> o) { unary(q, o, r -> api().removeSecret(r)); }
     @Override public void rotateSecret(RotateSecretRequest q, StreamObserver<RotateSecretResponse> o) { unary(q, o, r -> api().rotateSecret(r)); }
+    @Override public void updateSecret(UpdateSecretRequest q, StreamObserver<UpdateSecretResponse> o) { unary(q, o, r -> api().updateSecret(r)); }
     @Override public void createConfig(CreateConfigRequest q, StreamObserver<CreateConfigResponse> o) { unary(q, o, r -> api().createConfig(r)); }
     @Override public void getConfig(GetConfigRequest q, StreamObserver<GetConfigResponse> o) { unary(q, o, r -> api().getConfig(r)); }
     @Override public void listConfigs(ListConfigsRequest q, StreamObserver<ListConfigsResponse> o) { unary(q, o, r -> api().listConfigs(r)); }
     @Override public void removeConfig(RemoveConfigRequest q, StreamObserver<RemoveConfigResponse> o) { unary(q, o, r -> api().removeConfig(r)); }
     @Override public void rotateConfig(RotateConfigRequest q, StreamObserver<RotateConfigResponse> o) { unary(q, o, r -> api().rotateConfig(r)); }
+    @Override public void updateConfig(UpdateConfigRequest q, StreamObserver<UpdateConfigResponse> o) { unary(q, o, r -> api().updateConfig(r)); }
     @Override public void getUnlockKey(GetUnlockKeyRequest q, StreamObserver<GetUnlockKeyResponse> o) { unary(q, o, r -> api().getUnlockKey(r)); }
     @Override public void unlockSwarm(UnlockSwarmRequest q, StreamObserver<UnlockSwarmResponse> o) { unary(q, o, r -> api().unlockSwarm(r)); }
     // networks, stacks (1.3)

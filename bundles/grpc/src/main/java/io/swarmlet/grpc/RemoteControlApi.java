@@ -98,11 +98,13 @@ public final class RemoteControlApi implements ControlApi, AutoCloseable {
     @Override public ListSecretsResponse listSecrets(ListSecretsRequest q) { return call(() -> s().listSecrets(q)); }
     @Override public RemoveSecretResponse removeSecret(RemoveSecretRequest q) { return call(() -> s().removeSecret(q)); }
     @Override public RotateSecretResponse rotateSecret(RotateSecretRequest q) { return call(() -> s().rotateSecret(q)); }
+    @Override public UpdateSecretResponse updateSecret(UpdateSecretRequest q) { return call(() -> s().updateSecret(q)); }
     @Override public CreateConfigResponse createConfig(CreateConfigRequest q) { return call(() -> s().createConfig(q)); }
     @Override public GetConfigResponse getConfig(GetConfigRequest q) { return call(() -> s().getConfig(q)); }
     @Override public ListConfigsResponse listConfigs(ListConfigsRequest q) { return call(() -> s().listConfigs(q)); }
     @Override public RemoveConfigResponse removeConfig(RemoveConfigRequest q) { return call(() -> s().removeConfig(q)); }
     @Override public RotateConfigResponse rotateConfig(RotateConfigRequest q) { return call(() -> s().rotateConfig(q)); }
+    @Override public UpdateConfigResponse updateConfig(UpdateConfigRequest q) { return call(() -> s().updateConfig(q)); }
     // networks, stacks (1.3)
     @Override public CreateNetworkResponse createNetwork(CreateNetworkRequest q) { return call(() -> s().createNetwork(q)); }
     @Override public GetNetworkResponse getNetwork(GetNetworkRequest q) { return call(() -> s().getNetwork(q)); }
@@ -148,11 +150,22 @@ public final class RemoteControlApi implements ControlApi, AutoCloseable {
 
     @Override
     public void logs(LogsRequest q, java.util.function.Consumer<LogMessage> sink) throws InterruptedException {
-        // no deadline: a followed stream lasts until the user stops it; cancelling the context ends the call
+        serverStream(() -> stub.logs(q), sink);
+    }
+
+    @Override
+    public void watch(io.swarmlet.api.types.WatchRequest q, java.util.function.Consumer<io.swarmlet.api.types.WatchEvent> sink)
+            throws InterruptedException {
+        serverStream(() -> stub.watch(q), sink);
+    }
+
+    /** A server-streaming call: no deadline (it lasts until the caller stops); cancelling the context ends it. */
+    private <T> void serverStream(java.util.function.Supplier<java.util.Iterator<T>> open, java.util.function.Consumer<T> sink)
+            throws InterruptedException {
         io.grpc.Context.CancellableContext ctx = io.grpc.Context.current().withCancellation();
         io.grpc.Context previous = ctx.attach();
         try {
-            java.util.Iterator<LogMessage> it = call(() -> stub.logs(q));
+            java.util.Iterator<T> it = call(open::get);
             while (call(it::hasNext)) {
                 if (Thread.interrupted()) {
                     throw new InterruptedException();

@@ -22,6 +22,7 @@ import java.util.function.Function;
 import java.util.function.Predicate;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
@@ -37,6 +38,8 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
  */
 @Component(service = ControlApi.class)
 public class ControlApiImpl implements ControlApi {
+
+    private static final org.apache.logging.log4j.Logger LOG = org.apache.logging.log4j.LogManager.getLogger(ControlApiImpl.class);
 
     @Reference
     private Store store;
@@ -83,6 +86,8 @@ public class ControlApiImpl implements ControlApi {
 
     private String version = "dev";
 
+    private EventHub events;
+
     public ControlApiImpl() {}
 
     /** For tests outside OSGi, with secrets and autolock. */
@@ -113,6 +118,16 @@ public class ControlApiImpl implements ControlApi {
     @Activate
     void activate(BundleContext context) {
         version = context.getBundle().getVersion().toString();
+        try {
+            events().start(); // the kept events (docker events --since) begin with the manager
+        } catch (RuntimeException e) {
+            LOG.debug("the events' watch starts with the first watch call instead: {}", e.getMessage());
+        }
+    }
+
+    @Deactivate
+    void deactivate() {
+        events().close(); // a call that still comes is refused by the closed hub
     }
 
     // ------------------------------------------------------------ helpers
@@ -180,6 +195,22 @@ public class ControlApiImpl implements ControlApi {
         }
     }
 
+    /**
+     * A node's version guards its spec. The managers write a node often on their own
+     * (its state, manager status, mesh counters, plugin list), and an inspect-then-update
+     * such as {@code docker node demote} would be refused for writes that cannot be lost:
+     * an update read at any version after the spec last changed saw the current spec.
+     * A version from before that change, or one the node never had, is out of sequence.
+     */
+    static void checkNodeVersion(long requested, Node current) {
+        long now = current.getMeta().getVersion();
+        if (requested != 0 && requested != now && (requested > now || requested <= current.getSpecChangedAfter())) {
+            throw new ControlException(ControlException.Code.ABORTED,
+                    "update out of sequence: the spec of node " + current.getId() + " changed after version " + requested
+                            + " (it is at version " + now + "); inspect the node again and retry");
+        }
+    }
+
     private static String hostname(Node n) {
         return n.getDescription().getHostname();
     }
@@ -240,7 +271,7 @@ public class ControlApiImpl implements ControlApi {
         AtomicReference<String> id = new AtomicReference<>();
         write(tx -> {
             Node current = node(tx, request.getId());
-            checkVersion(request.getVersion(), current.getMeta());
+            checkNodeVersion(request.getVersion(), current);
             if (current.getSpec().getDesiredRole() == NodeRole.MANAGER && spec.getDesiredRole() == NodeRole.WORKER) {
                 checkDemotion(tx, current);
             }
@@ -248,7 +279,11 @@ public class ControlApiImpl implements ControlApi {
                 checkPromotion(current);
             }
             id.set(current.getId());
-            tx.update(Kind.NODE, current.toBuilder().setSpec(spec).build());
+            Node.Builder updated = current.toBuilder().setSpec(spec);
+            if (!spec.equals(current.getSpec())) {
+                updated.setSpecChangedAfter(current.getMeta().getVersion());
+            }
+            tx.update(Kind.NODE, updated.build());
         });
         return UpdateNodeResponse.newBuilder().setNode(this.<Node>read(tx -> tx.get(Kind.NODE, id.get()).orElseThrow())).build();
     }
@@ -544,7 +579,13 @@ public class ControlApiImpl implements ControlApi {
     @Override
     public ListTasksResponse listTasks(ListTasksRequest request) {
         ListFilters f = request.getFilters();
-        Predicate<Task> base = matches(Kind.TASK, f, null, t -> t.getAnnotations().getLabelsMap());
+        // as SwarmKit: a task's labels are its service's (the orchestrator gives tasks none of their own),
+        // so `stack ps` finds a stack's tasks by com.docker.stack.namespace
+        Predicate<Task> base = matches(Kind.TASK, f, null, t -> {
+            Map<String, String> labels = new java.util.HashMap<>(t.getServiceAnnotations().getLabelsMap());
+            labels.putAll(t.getAnnotations().getLabelsMap());
+            return labels;
+        });
         return ListTasksResponse.newBuilder()
                 .addAllTasks(read(tx -> tx.find(Kind.TASK, t -> base.test(t)
                         && (f.getServiceIdsList().isEmpty() || f.getServiceIdsList().contains(t.getServiceId()))
@@ -552,6 +593,21 @@ public class ControlApiImpl implements ControlApi {
                 .build();
     }
 
+
+    // ------------------------------------------------------------ watch
+
+    @Override
+    public void watch(WatchRequest request, Consumer<WatchEvent> sink) throws InterruptedException {
+        ObjectEvents.watch(events(), request, sink);
+    }
+
+    /** The one watch of the store that every Watch call shares (made on activation, or on first use outside OSGi). */
+    private synchronized EventHub events() {
+        if (events == null) {
+            events = new EventHub(store);
+        }
+        return events;
+    }
 
     // ------------------------------------------------------------ logs
 
@@ -590,7 +646,11 @@ public class ControlApiImpl implements ControlApi {
         });
         if (tasks.size() == 1 || !request.getFollow()) {
             for (Task t : tasks) {
-                streamTask(d, t, request, sink);
+                if (tasks.size() == 1) {
+                    streamTask(d, t, request, sink);
+                } else {
+                    streamServiceTask(d, t, request, sink);
+                }
             }
             return;
         }
@@ -600,7 +660,7 @@ public class ControlApiImpl implements ControlApi {
             List<java.util.concurrent.Future<?>> fs = new java.util.ArrayList<>();
             for (Task t : tasks) {
                 fs.add(pool.submit(() -> {
-                    streamTask(d, t, request, m -> {
+                    streamServiceTask(d, t, request, m -> {
                         synchronized (sink) {
                             sink.accept(m);
                         }
@@ -620,6 +680,23 @@ public class ControlApiImpl implements ControlApi {
             }
         } finally {
             pool.shutdownNow();
+        }
+    }
+
+    /**
+     * One task of a service's logs: a finished task whose logs are gone (its container was
+     * removed, as the task history is pruned) is left out rather than failing the whole
+     * stream, as docker's {@code service logs}; a running task's failure still ends it.
+     */
+    private static void streamServiceTask(Dispatcher d, Task t, LogsRequest request, Consumer<LogMessage> sink)
+            throws InterruptedException {
+        try {
+            streamTask(d, t, request, sink);
+        } catch (ControlException e) {
+            if (t.getStatus().getState().getNumber() <= TaskState.RUNNING_VALUE) {
+                throw e;
+            }
+            LOG.debug("logs of finished task {} left out: {}", t.getId(), e.getMessage());
         }
     }
 
@@ -738,11 +815,13 @@ public class ControlApiImpl implements ControlApi {
     @Override public ListSecretsResponse listSecrets(ListSecretsRequest request) { return payloads.listSecrets(request); }
     @Override public RemoveSecretResponse removeSecret(RemoveSecretRequest request) { return payloads.removeSecret(request); }
     @Override public RotateSecretResponse rotateSecret(RotateSecretRequest request) { return payloads.rotateSecret(request); }
+    @Override public UpdateSecretResponse updateSecret(UpdateSecretRequest request) { return payloads.updateSecret(request); }
     @Override public CreateConfigResponse createConfig(CreateConfigRequest request) { return payloads.createConfig(request); }
     @Override public GetConfigResponse getConfig(GetConfigRequest request) { return payloads.getConfig(request); }
     @Override public ListConfigsResponse listConfigs(ListConfigsRequest request) { return payloads.listConfigs(request); }
     @Override public RemoveConfigResponse removeConfig(RemoveConfigRequest request) { return payloads.removeConfig(request); }
     @Override public RotateConfigResponse rotateConfig(RotateConfigRequest request) { return payloads.rotateConfig(request); }
+    @Override public UpdateConfigResponse updateConfig(UpdateConfigRequest request) { return payloads.updateConfig(request); }
 
     // ------------------------------------------------------------ networks (Networks), stacks (the stack bundle's)
 

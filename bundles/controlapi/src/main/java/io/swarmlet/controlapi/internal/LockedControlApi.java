@@ -70,6 +70,7 @@ final class LockedControlApi implements ControlApi {
     @Override public GetTaskResponse getTask(GetTaskRequest request) { throw locked(); }
     @Override public ListTasksResponse listTasks(ListTasksRequest request) { throw locked(); }
     @Override public void logs(LogsRequest request, Consumer<LogMessage> sink) { throw locked(); }
+    @Override public void watch(WatchRequest request, Consumer<WatchEvent> sink) { throw locked(); }
     @Override public InstallPluginResponse installPlugin(InstallPluginRequest request) { throw locked(); }
     @Override public ListPluginsResponse listPlugins(ListPluginsRequest request) { throw locked(); }
     @Override public RemovePluginResponse removePlugin(RemovePluginRequest request) { throw locked(); }
@@ -78,6 +79,8 @@ final class LockedControlApi implements ControlApi {
     @Override public ListSecretsResponse listSecrets(ListSecretsRequest request) { throw locked(); }
     @Override public RemoveSecretResponse removeSecret(RemoveSecretRequest request) { throw locked(); }
     @Override public RotateSecretResponse rotateSecret(RotateSecretRequest request) { throw locked(); }
+    @Override public UpdateSecretResponse updateSecret(UpdateSecretRequest request) { throw locked(); }
+    @Override public UpdateConfigResponse updateConfig(UpdateConfigRequest request) { throw locked(); }
     @Override public CreateConfigResponse createConfig(CreateConfigRequest request) { throw locked(); }
     @Override public GetConfigResponse getConfig(GetConfigRequest request) { throw locked(); }
     @Override public ListConfigsResponse listConfigs(ListConfigsRequest request) { throw locked(); }

@@ -210,6 +210,82 @@ final class Payloads {
         }
     }
 
+    /**
+     * Docker's {@code secret update}: the labels change, nothing else. A value sent along
+     * (as {@code docker stack deploy} does) must be the current one: it is compared with the
+     * opened current version and both are wiped; neither reaches a message or the log.
+     */
+    UpdateSecretResponse updateSecret(UpdateSecretRequest request) {
+        Secret cur = calls.read(tx -> Resolver.resolve(tx, Kind.SECRET, request.getId(), null));
+        checkLabelsOnly("secret", cur.getSpec().getAnnotations().getName(), request.getSpec().getAnnotations().getName());
+        if (!request.getSpec().getData().isEmpty()) {
+            SecretVersion v = cur.getVersions(cur.getVersionsCount() - 1);
+            byte[] current = open(v.getDriver(), cur.getId(), v.getVersion(), v.getSealed().toByteArray());
+            byte[] sent = request.getSpec().getData().toByteArray();
+            try {
+                if (!java.security.MessageDigest.isEqual(current, sent)) {
+                    throw labelsOnly();
+                }
+            } finally {
+                Arrays.fill(current, (byte) 0);
+                Arrays.fill(sent, (byte) 0);
+            }
+        }
+        calls.write(tx -> {
+            Secret now = tx.get(Kind.SECRET, cur.getId()).orElseThrow(() -> ControlException.notFound("No such secret: " + request.getId()));
+            checkVersion(request.getVersion(), now.getMeta().getVersion(), "secret", cur.getSpec().getAnnotations().getName());
+            Secret.Builder b = now.toBuilder();
+            b.getSpecBuilder().getAnnotationsBuilder().clearLabels().putAllLabels(request.getSpec().getAnnotations().getLabelsMap());
+            tx.update(Kind.SECRET, b.build());
+        });
+        return UpdateSecretResponse.newBuilder()
+                .setSecret(withoutValues(calls.read(tx -> tx.get(Kind.SECRET, cur.getId()).orElseThrow()))).build();
+    }
+
+    /** As {@link #updateSecret}; a config's value is in clear in its versions. */
+    UpdateConfigResponse updateConfig(UpdateConfigRequest request) {
+        Config cur = calls.read(tx -> Resolver.resolve(tx, Kind.CONFIG, request.getId(), null));
+        checkLabelsOnly("config", cur.getSpec().getAnnotations().getName(), request.getSpec().getAnnotations().getName());
+        if (!request.getSpec().getData().isEmpty()
+                && !request.getSpec().getData().equals(cur.getVersions(cur.getVersionsCount() - 1).getData())) {
+            throw labelsOnly();
+        }
+        calls.write(tx -> {
+            Config now = tx.get(Kind.CONFIG, cur.getId()).orElseThrow(() -> ControlException.notFound("No such config: " + request.getId()));
+            checkVersion(request.getVersion(), now.getMeta().getVersion(), "config", cur.getSpec().getAnnotations().getName());
+            Config.Builder b = now.toBuilder();
+            b.getSpecBuilder().getAnnotationsBuilder().clearLabels().putAllLabels(request.getSpec().getAnnotations().getLabelsMap());
+            tx.update(Kind.CONFIG, b.build());
+        });
+        return UpdateConfigResponse.newBuilder().setConfig(calls.<Config>read(tx -> tx.get(Kind.CONFIG, cur.getId()).orElseThrow())).build();
+    }
+
+    private static void checkLabelsOnly(String kind, String current, String sent) {
+        if (!sent.isEmpty() && !sent.equals(current)) {
+            throw labelsOnly();
+        }
+    }
+
+    private static ControlException labelsOnly() {
+        return ControlException.invalid("only updates to Labels are allowed; to change the value, use `swarmlet "
+                + "secret rotate` (or create a new secret or config under another name)");
+    }
+
+    private static void checkVersion(long requested, long current, String kind, String name) {
+        if (requested != 0 && requested != current) {
+            throw new ControlException(ControlException.Code.ABORTED, "update out of sequence: version " + requested
+                    + " of " + kind + " " + name + " is not the current version " + current + "; inspect it again and retry");
+        }
+    }
+
+    private byte[] open(String driver, String id, long version, byte[] sealed) {
+        try {
+            return vault().open(driver, id, version, sealed);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new ControlException(ControlException.Code.UNAVAILABLE, "cannot read secret " + id + " to compare it: " + e.getMessage());
+        }
+    }
+
     /** Another rotation (or a removal) came between the read and the write. */
     private static final class Raced extends RuntimeException {
         private static final long serialVersionUID = 1L;

@@ -107,11 +107,14 @@ final class WorkerControlApi implements ControlApi {
     @Override public GetTaskResponse getTask(GetTaskRequest request) { throw refused(); }
     @Override public ListTasksResponse listTasks(ListTasksRequest request) { throw refused(); }
     @Override public void logs(LogsRequest request, Consumer<LogMessage> sink) { throw refused(); }
+    @Override public void watch(WatchRequest request, Consumer<WatchEvent> sink) { throw refused(); }
     @Override public CreateSecretResponse createSecret(CreateSecretRequest request) { throw refused(); }
     @Override public GetSecretResponse getSecret(GetSecretRequest request) { throw refused(); }
     @Override public ListSecretsResponse listSecrets(ListSecretsRequest request) { throw refused(); }
     @Override public RemoveSecretResponse removeSecret(RemoveSecretRequest request) { throw refused(); }
     @Override public RotateSecretResponse rotateSecret(RotateSecretRequest request) { throw refused(); }
+    @Override public UpdateSecretResponse updateSecret(UpdateSecretRequest request) { throw refused(); }
+    @Override public UpdateConfigResponse updateConfig(UpdateConfigRequest request) { throw refused(); }
     @Override public CreateConfigResponse createConfig(CreateConfigRequest request) { throw refused(); }
     @Override public GetConfigResponse getConfig(GetConfigRequest request) { throw refused(); }
     @Override public ListConfigsResponse listConfigs(ListConfigsRequest request) { throw refused(); }

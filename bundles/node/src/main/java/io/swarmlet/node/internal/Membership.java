@@ -124,7 +124,8 @@ public class Membership implements NodeMembership {
         }
         try {
             s.update(tx -> tx.get(Kind.NODE, local.nodeId()).ifPresent(n ->
-                    tx.update(Kind.NODE, n.toBuilder().setSpec(n.getSpec().toBuilder().setDesiredRole(NodeRole.WORKER)).build())));
+                    tx.update(Kind.NODE, n.toBuilder().setSpec(n.getSpec().toBuilder().setDesiredRole(NodeRole.WORKER))
+                            .setSpecChangedAfter(n.getMeta().getVersion()).build())));
         } catch (StoreException | NullPointerException e) {
             if (!force) {
                 throw new IllegalStateException("cannot leave the raft group: " + e.getMessage()
