@@ -32,6 +32,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
@@ -184,11 +185,15 @@ final class Harness implements AutoCloseable {
 
     /** Changes a task as another component would: read, change, write; again if someone changed it meanwhile. */
     Task updateTask(String taskId, UnaryOperator<Task.Builder> change) {
+        AtomicReference<Task> written = new AtomicReference<>();
         retrying(() -> store.update(tx -> {
             Task cur = tx.get(Kind.TASK, taskId).orElseThrow();
-            tx.update(Kind.TASK, change.apply(cur.toBuilder()).build());
+            written.set(change.apply(cur.toBuilder()).build());
+            tx.update(Kind.TASK, written.get());
         }));
-        return task(taskId).orElseThrow(); // as committed (the orchestrator may have changed it since: fine for callers)
+        // as committed; the orchestrator may have changed it since (fine for callers), or even reaped it
+        // already (a terminal task told to go), in which case the caller gets what was written
+        return task(taskId).orElse(written.get());
     }
 
     /** The scheduler's part: a node for a pending task. */
