@@ -15,20 +15,15 @@ import java.nio.file.Path;
 import java.security.Security;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.jar.JarFile;
-import org.apache.felix.framework.FrameworkFactory;
+import io.swarmlet.api.testing.BareFelix;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
-import org.osgi.framework.launch.Framework;
 import org.osgi.util.tracker.ServiceTracker;
 
 /**
@@ -43,21 +38,6 @@ class CaBundleIT {
 
     @TempDir
     Path tmp;
-
-    private static String jarOnClassPath(String prefix) {
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            if (new File(entry).getName().startsWith(prefix) && entry.endsWith(".jar")) {
-                return entry;
-            }
-        }
-        throw new AssertionError("no " + prefix + "*.jar on the class path");
-    }
-
-    private static String exports(String jar) throws Exception {
-        try (JarFile j = new JarFile(jar)) {
-            return j.getManifest().getMainAttributes().getValue("Export-Package");
-        }
-    }
 
     private record Node(Path stateDir) implements LocalNode {
         @Override public String nodeId() { return "itnode0000000000000000001"; }
@@ -75,31 +55,12 @@ class CaBundleIT {
     void bundleBootstrapsTheFirstManagerAndItsCa() throws Exception {
         String caBundle = System.getProperty("ca.bundle");
         assertNotNull(caBundle, "ca.bundle (set by failsafe)");
-        Map<String, String> config = new HashMap<>();
-        config.put(Constants.FRAMEWORK_STORAGE, tmp.resolve("felix-cache").toString());
-        config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
-        config.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, String.join(",",
-                "org.apache.logging.log4j;version=2.26.1", "org.apache.logging.log4j.message;version=2.26.1",
-                "org.apache.logging.log4j.spi;version=2.26.1", "org.apache.logging.log4j.util;version=2.26.1",
-                "com.google.protobuf;version=4.36.2",
-                exports(jarOnClassPath("io.swarmlet.api-"))));
-        config.put("swarmlet.cert.expiry", "PT5H");
-
-        Framework felix = new FrameworkFactory().newFramework(config);
-        felix.start();
-        try {
-            BundleContext system = felix.getBundleContext();
-            List<Bundle> bundles = new ArrayList<>();
-            for (String prefix : List.of("org.osgi.util.function-", "org.osgi.util.promise-",
-                    "org.osgi.service.component-1", "org.apache.felix.scr-", "io.swarmlet.grpc-")) {
-                bundles.add(system.installBundle(new File(jarOnClassPath(prefix)).toURI().toString()));
-            }
-            Bundle ca = system.installBundle(new File(caBundle).toURI().toString());
-            bundles.add(ca);
+        try (BareFelix felix = BareFelix.start(tmp.resolve("felix-cache"), Map.of("swarmlet.cert.expiry", "PT5H"))) {
+            BundleContext system = felix.system();
+            felix.start(BareFelix.jarOnClassPath("io.swarmlet.grpc-"));
+            Bundle ca = felix.system().installBundle(new File(caBundle).toURI().toString());
             assertNull(ca.getHeaders().get(Constants.EXPORT_PACKAGE), "the ca bundle exports nothing");
-            for (Bundle b : bundles) {
-                b.start();
-            }
+            ca.start();
 
             Path state = tmp.resolve("state");
             system.registerService(LocalNode.class, new Node(state), null);
@@ -142,9 +103,6 @@ class CaBundleIT {
                 Thread.sleep(20);
             }
             assertTrue(!renewalThreadAlive(), "the renewal timer stops with the bundle");
-        } finally {
-            felix.stop();
-            felix.waitForStop(10_000);
         }
     }
 

@@ -8,24 +8,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.swarmlet.api.metrics.Metrics;
 import io.swarmlet.api.store.ReadTx;
 import io.swarmlet.api.store.Store;
-import java.io.File;
 import java.lang.reflect.Proxy;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.jar.JarFile;
-import org.apache.felix.framework.FrameworkFactory;
+import io.swarmlet.api.testing.BareFelix;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceRegistration;
-import org.osgi.framework.launch.Framework;
 import org.osgi.util.tracker.ServiceTracker;
 
 /**
@@ -38,21 +34,6 @@ class MetricsBundleIT {
 
     @TempDir
     Path tmp;
-
-    private static String jarOnClassPath(String prefix) {
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            if (new File(entry).getName().startsWith(prefix) && entry.endsWith(".jar")) {
-                return entry;
-            }
-        }
-        throw new AssertionError("no " + prefix + "*.jar on the class path");
-    }
-
-    private static String exports(String jar) throws Exception {
-        try (JarFile j = new JarFile(jar)) {
-            return j.getManifest().getMainAttributes().getValue("Export-Package");
-        }
-    }
 
     /** A store with nothing in it. */
     private static Store emptyStore() {
@@ -84,29 +65,10 @@ class MetricsBundleIT {
         try (JarFile j = new JarFile(jar)) {
             assertNull(j.getManifest().getMainAttributes().getValue(Constants.EXPORT_PACKAGE), "exports nothing");
         }
-        Map<String, String> config = new HashMap<>();
-        config.put(Constants.FRAMEWORK_STORAGE, tmp.resolve("felix-cache").toString());
-        config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
-        // as the launcher's conf/framework.properties
-        config.put(Constants.FRAMEWORK_BOOTDELEGATION, "sun.*,com.sun.*");
-        config.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, String.join(",",
-                "org.apache.logging.log4j;version=2.26.1", "org.apache.logging.log4j.message;version=2.26.1",
-                "org.apache.logging.log4j.spi;version=2.26.1", "org.apache.logging.log4j.util;version=2.26.1",
-                "com.google.protobuf;version=4.36.2", exports(jarOnClassPath("io.swarmlet.api-"))));
-        Framework framework = new FrameworkFactory().newFramework(config);
-        framework.start();
-        try {
-            BundleContext system = framework.getBundleContext();
-            List<Bundle> bundles = new ArrayList<>();
-            for (String prefix : List.of("org.osgi.util.function-", "org.osgi.util.promise-",
-                    "org.osgi.service.component-1", "org.apache.felix.scr-")) {
-                bundles.add(system.installBundle(new File(jarOnClassPath(prefix)).toURI().toString()));
-            }
-            Bundle bundle = system.installBundle(Path.of(jar).toUri().toString());
-            bundles.add(bundle);
-            for (Bundle b : bundles) {
-                b.start();
-            }
+        // boot delegation as the launcher's conf/framework.properties
+        try (BareFelix felix = BareFelix.start(tmp.resolve("felix-cache"), Map.of(Constants.FRAMEWORK_BOOTDELEGATION, "sun.*,com.sun.*"))) {
+            BundleContext system = felix.system();
+            Bundle bundle = felix.start(jar);
             assertEquals(Bundle.ACTIVE, bundle.getState());
 
             ServiceTracker<Metrics, Metrics> tracker = new ServiceTracker<>(system, Metrics.class, null);
@@ -129,9 +91,6 @@ class MetricsBundleIT {
             assertTrue(metrics.scrape().contains("swarmlet_test_events_total{kind=\"a\"} 3.0\n"),
                     "the store's going does not restart the component");
             tracker.close();
-        } finally {
-            framework.stop();
-            framework.waitForStop(10_000);
         }
     }
 }

@@ -14,30 +14,24 @@ import io.swarmlet.api.security.Keyring;
 import io.swarmlet.api.security.NodeCredentials;
 import io.swarmlet.api.security.SecretVault;
 import io.swarmlet.api.security.UnlockKeys;
-import java.io.File;
 import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.Hashtable;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import java.util.jar.JarFile;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
-import org.apache.felix.framework.FrameworkFactory;
+import io.swarmlet.api.testing.BareFelix;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceRegistration;
-import org.osgi.framework.launch.Framework;
 import org.osgi.util.tracker.ServiceTracker;
 
 /**
@@ -52,21 +46,6 @@ class SecretsBundleIT {
 
     @TempDir
     Path tmp;
-
-    private static String jarOnClassPath(String prefix) {
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            if (new File(entry).getName().startsWith(prefix) && entry.endsWith(".jar")) {
-                return entry;
-            }
-        }
-        throw new AssertionError("no " + prefix + "*.jar on the class path");
-    }
-
-    private static String exports(String jar) throws Exception {
-        try (JarFile j = new JarFile(jar)) {
-            return j.getManifest().getMainAttributes().getValue("Export-Package");
-        }
-    }
 
     private record Node(Path stateDir) implements LocalNode {
         @Override public String nodeId() { return "itnode0000000000000000001"; }
@@ -110,14 +89,6 @@ class SecretsBundleIT {
     void aLockedManagerHasNoDataKeyUntilUnlocked() throws Exception {
         String secretsBundle = System.getProperty("secrets.bundle");
         assertNotNull(secretsBundle, "secrets.bundle (set by failsafe)");
-        Map<String, String> config = new HashMap<>();
-        config.put(Constants.FRAMEWORK_STORAGE, tmp.resolve("felix-cache").toString());
-        config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
-        config.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, String.join(",",
-                "org.apache.logging.log4j;version=2.26.1", "org.apache.logging.log4j.message;version=2.26.1",
-                "org.apache.logging.log4j.spi;version=2.26.1", "org.apache.logging.log4j.util;version=2.26.1",
-                "com.google.protobuf;version=4.36.2",
-                exports(jarOnClassPath("io.swarmlet.api-"))));
 
         Path state = tmp.resolve("state");
         byte[] key = UnlockKeys.generate();
@@ -126,21 +97,9 @@ class SecretsBundleIT {
         Files.write(state.resolve("certificates").resolve(Keyring.DATA_KEY_FILE), wrapped(key, unlock, 1));
         byte[] before = Files.readAllBytes(state.resolve("certificates").resolve(Keyring.DATA_KEY_FILE));
 
-        Framework felix = new FrameworkFactory().newFramework(config);
-        felix.start();
-        try {
-            BundleContext system = felix.getBundleContext();
-            List<Bundle> bundles = new ArrayList<>();
-            for (String prefix : List.of("org.osgi.util.function-", "org.osgi.util.promise-",
-                    "org.osgi.service.component-1", "org.apache.felix.scr-")) {
-                bundles.add(system.installBundle(new File(jarOnClassPath(prefix)).toURI().toString()));
-            }
-            Bundle secrets = system.installBundle(new File(secretsBundle).toURI().toString());
-            bundles.add(secrets);
-            assertNull(secrets.getHeaders().get(Constants.EXPORT_PACKAGE), "the secrets bundle exports nothing");
-            for (Bundle b : bundles) {
-                b.start();
-            }
+        try (BareFelix felix = BareFelix.start(tmp.resolve("felix-cache"), Map.of())) {
+            BundleContext system = felix.system();
+            Bundle secrets = felix.start(secretsBundle);
             system.registerService(LocalNode.class, new Node(state), null);
             NodeCredentials creds = (NodeCredentials) Proxy.newProxyInstance(getClass().getClassLoader(),
                     new Class<?>[] {NodeCredentials.class}, (p, m, a) -> {
@@ -189,9 +148,6 @@ class SecretsBundleIT {
             assertThrows(IllegalStateException.class, dk::export, "the key was wiped");
             vaults.close();
             keyrings.close();
-        } finally {
-            felix.stop();
-            felix.waitForStop(30_000);
         }
     }
 }

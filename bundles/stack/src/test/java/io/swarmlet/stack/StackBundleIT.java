@@ -15,25 +15,21 @@ import io.swarmlet.api.types.ListStacksRequest;
 import io.swarmlet.api.types.Service;
 import io.swarmlet.api.types.ServiceSpec;
 import io.swarmlet.api.types.StackSummary;
-import java.io.File;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.JarFile;
-import org.apache.felix.framework.FrameworkFactory;
+import io.swarmlet.api.testing.BareFelix;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceRegistration;
-import org.osgi.framework.launch.Framework;
 import org.osgi.util.tracker.ServiceTracker;
 
 /**
@@ -47,21 +43,6 @@ class StackBundleIT {
 
     @TempDir
     Path tmp;
-
-    private static String jarOnClassPath(String prefix) {
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            if (new File(entry).getName().startsWith(prefix) && entry.endsWith(".jar")) {
-                return entry;
-            }
-        }
-        throw new AssertionError("no " + prefix + "*.jar on the class path");
-    }
-
-    private static String exports(String jar) throws Exception {
-        try (JarFile j = new JarFile(jar)) {
-            return j.getManifest().getMainAttributes().getValue("Export-Package");
-        }
-    }
 
     /** A control API that knows one service of stack "demo" and nothing else. */
     private static ControlApi trivialControlApi() {
@@ -87,29 +68,9 @@ class StackBundleIT {
         try (JarFile j = new JarFile(jar)) {
             assertNull(j.getManifest().getMainAttributes().getValue(Constants.EXPORT_PACKAGE), "exports nothing");
         }
-        Map<String, String> config = new HashMap<>();
-        config.put(Constants.FRAMEWORK_STORAGE, tmp.resolve("felix-cache").toString());
-        config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
-        config.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, String.join(",",
-                "org.slf4j;version=2.0.17", "org.slf4j.spi;version=2.0.17", "org.slf4j.helpers;version=2.0.17",
-                "org.slf4j.event;version=2.0.17",
-                "org.apache.logging.log4j;version=2.26.1", "org.apache.logging.log4j.message;version=2.26.1",
-                "org.apache.logging.log4j.spi;version=2.26.1", "org.apache.logging.log4j.util;version=2.26.1",
-                "com.google.protobuf;version=4.36.2", exports(jarOnClassPath("io.swarmlet.api-"))));
-        Framework framework = new FrameworkFactory().newFramework(config);
-        framework.start();
-        try {
-            BundleContext system = framework.getBundleContext();
-            List<Bundle> bundles = new ArrayList<>();
-            for (String prefix : List.of("org.osgi.util.function-", "org.osgi.util.promise-",
-                    "org.osgi.service.component-1", "org.apache.felix.scr-")) {
-                bundles.add(system.installBundle(new File(jarOnClassPath(prefix)).toURI().toString()));
-            }
-            Bundle bundle = system.installBundle(Path.of(jar).toUri().toString());
-            bundles.add(bundle);
-            for (Bundle b : bundles) {
-                b.start();
-            }
+        try (BareFelix felix = BareFelix.start(tmp.resolve("felix-cache"), Map.of())) {
+            BundleContext system = felix.system();
+            Bundle bundle = felix.start(jar);
             assertEquals(Bundle.ACTIVE, bundle.getState());
 
             // the Stacks component waits for a control API, then serves through it
@@ -138,9 +99,6 @@ class StackBundleIT {
             InvocationTargetException e = assertThrows(InvocationTargetException.class, () -> load.invoke(null, List.of(bad), Map.of()));
             RuntimeException cause = assertInstanceOf(RuntimeException.class, e.getCause());
             assertEquals("compose.yml:4: services.web.deploy Additional property replicase is not allowed", cause.getMessage());
-        } finally {
-            framework.stop();
-            framework.waitForStop(10_000);
         }
     }
 }

@@ -19,20 +19,18 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.apache.felix.framework.FrameworkFactory;
+import io.swarmlet.api.testing.BareFelix;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
-import org.osgi.framework.launch.Framework;
 import org.osgi.util.tracker.ServiceTracker;
 
 /**
@@ -47,53 +45,19 @@ class StoreBundleIT {
     @TempDir
     Path tmp;
 
-    private static String jarOnClassPath(String prefix) {
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            if (new File(entry).getName().startsWith(prefix) && entry.endsWith(".jar")) {
-                return new File(entry).toURI().toString();
-            }
-        }
-        throw new AssertionError("no " + prefix + "*.jar on the class path");
-    }
-
     @Test
     void bundleStartsTheStoreAndStopsCleanly() throws Exception {
         String storeBundle = System.getProperty("store.bundle");
         assertNotNull(storeBundle, "store.bundle (set by failsafe)");
-        Map<String, String> config = new HashMap<>();
-        config.put(Constants.FRAMEWORK_STORAGE, tmp.resolve("felix-cache").toString());
-        config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
-        config.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, String.join(",",
-                "org.slf4j;version=2.0.17", "org.slf4j.spi;version=2.0.17", "org.slf4j.helpers;version=2.0.17",
-                "org.slf4j.event;version=2.0.17",
-                "org.apache.logging.log4j;version=2.26.1", "org.apache.logging.log4j.message;version=2.26.1",
-                "org.apache.logging.log4j.spi;version=2.26.1", "org.apache.logging.log4j.util;version=2.26.1",
-                "com.google.protobuf;version=4.36.2",
-                "io.swarmlet.api.node;version=1.3.0", "io.swarmlet.api.store;version=1.3.0",
-                "io.swarmlet.api.security;version=1.1.0", "io.swarmlet.api.types;version=1.2.0",
-                "io.swarmlet.api.metrics;version=1.0.0"));
 
         Set<Thread> before = new HashSet<>(Thread.getAllStackTraces().keySet());
-        Framework felix = new FrameworkFactory().newFramework(config);
-        felix.start();
-        try {
-            BundleContext system = felix.getBundleContext();
-            List<Bundle> bundles = new ArrayList<>();
-            for (String prefix : List.of("org.osgi.util.function-", "org.osgi.util.promise-",
-                    "org.osgi.service.component-1", "org.apache.felix.scr-")) {
-                bundles.add(system.installBundle(jarOnClassPath(prefix)));
-            }
-            Bundle store = system.installBundle(new File(storeBundle).toURI().toString());
-            bundles.add(store);
+        try (BareFelix felix = BareFelix.start(tmp.resolve("felix-cache"), Map.of())) {
+            BundleContext system = felix.system();
+            Bundle store = felix.system().installBundle(new File(storeBundle).toURI().toString());
             assertNull(store.getHeaders().get(Constants.EXPORT_PACKAGE), "the store bundle exports nothing");
-            for (Bundle b : bundles) {
-                b.start();
-            }
+            store.start();
 
-            int port;
-            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-                port = s.getLocalPort();
-            }
+            int port = io.swarmlet.api.testing.FreePorts.next();
             Node node = new Node(tmp.resolve("state"), "127.0.0.1:" + port);
             system.registerService(LocalNode.class, node, null);
             // the store runs on managers only, with their certificates on the raft transport
@@ -132,9 +96,6 @@ class StoreBundleIT {
             assertEquals(index, (long) again.view(r -> r.get(Kind.TASK, "t1").orElseThrow().getMeta().getVersion()));
             again.update(tx -> tx.create(Kind.TASK, Task.newBuilder().setId("t2").setServiceId("s").build()));
             tracker.close();
-        } finally {
-            felix.stop();
-            felix.waitForStop(30_000);
         }
         assertTrue(Files.isDirectory(tmp.resolve("state").resolve("raft")));
     }

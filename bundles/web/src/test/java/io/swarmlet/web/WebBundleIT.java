@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.swarmlet.api.store.ReadTx;
 import io.swarmlet.api.store.Store;
 import io.swarmlet.api.types.Node;
-import java.io.File;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
@@ -19,20 +18,18 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.jar.JarFile;
-import org.apache.felix.framework.FrameworkFactory;
+import io.swarmlet.api.testing.BareFelix;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceRegistration;
-import org.osgi.framework.launch.Framework;
 
 /**
  * The built bundle in a bare Felix with SCR and Felix's own system packages (as
@@ -47,25 +44,8 @@ class WebBundleIT {
     @TempDir
     Path tmp;
 
-    private static String jarOnClassPath(String prefix) {
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            if (new File(entry).getName().startsWith(prefix) && entry.endsWith(".jar")) {
-                return entry;
-            }
-        }
-        throw new AssertionError("no " + prefix + "*.jar on the class path");
-    }
-
-    private static String exports(String jar) throws Exception {
-        try (JarFile j = new JarFile(jar)) {
-            return j.getManifest().getMainAttributes().getValue("Export-Package");
-        }
-    }
-
     private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+        return io.swarmlet.api.testing.FreePorts.next();
     }
 
     /** A store with one node and nothing else. */
@@ -134,28 +114,9 @@ class WebBundleIT {
         }
         int port = freePort();
         String base = "http://127.0.0.1:" + port;
-        Map<String, String> config = new HashMap<>();
-        config.put(Constants.FRAMEWORK_STORAGE, tmp.resolve("felix-cache").toString());
-        config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
-        config.put("swarmlet.http.addr", "127.0.0.1:" + port);
-        config.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, String.join(",",
-                "org.apache.logging.log4j;version=2.26.1", "org.apache.logging.log4j.message;version=2.26.1",
-                "org.apache.logging.log4j.spi;version=2.26.1", "org.apache.logging.log4j.util;version=2.26.1",
-                "com.google.protobuf;version=4.36.2", exports(jarOnClassPath("io.swarmlet.api-"))));
-        Framework framework = new FrameworkFactory().newFramework(config);
-        framework.start();
-        try {
-            BundleContext system = framework.getBundleContext();
-            List<Bundle> bundles = new ArrayList<>();
-            for (String prefix : List.of("org.osgi.util.function-", "org.osgi.util.promise-",
-                    "org.osgi.service.component-1", "org.apache.felix.scr-")) {
-                bundles.add(system.installBundle(new File(jarOnClassPath(prefix)).toURI().toString()));
-            }
-            Bundle bundle = system.installBundle(Path.of(jar).toUri().toString());
-            bundles.add(bundle);
-            for (Bundle b : bundles) {
-                b.start();
-            }
+        try (BareFelix felix = BareFelix.start(tmp.resolve("felix-cache"), Map.of("swarmlet.http.addr", "127.0.0.1:" + port))) {
+            BundleContext system = felix.system();
+            Bundle bundle = felix.start(jar);
             assertEquals(Bundle.ACTIVE, bundle.getState(), "resolved, com.sun.net.httpserver from the system bundle");
             assertTrue(refused(base), "no store, no server");
 
@@ -192,9 +153,6 @@ class WebBundleIT {
             }
             assertNotNull(again, "listening again");
             assertEquals(200, again.statusCode());
-        } finally {
-            framework.stop();
-            framework.waitForStop(10_000);
         }
     }
 

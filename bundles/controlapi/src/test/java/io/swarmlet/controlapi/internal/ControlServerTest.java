@@ -206,6 +206,66 @@ class ControlServerTest {
     }
 
     @Test
+    void aWatchStreamsOverTheSocketUntilTheClientStopsAndAWorkerRefusesIt() throws Exception {
+        java.util.concurrent.CountDownLatch serverEnded = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean serverInterrupted = new java.util.concurrent.atomic.AtomicBoolean();
+        ControlApi watching = (ControlApi) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {ControlApi.class},
+                (p, m, a) -> {
+                    if (!m.getName().equals("watch")) {
+                        throw new UnsupportedOperationException(m.getName());
+                    }
+                    assertEquals(List.of("service"), ((io.swarmlet.api.types.WatchRequest) a[0]).getKindsList());
+                    @SuppressWarnings("unchecked")
+                    java.util.function.Consumer<io.swarmlet.api.types.WatchEvent> sink =
+                            (java.util.function.Consumer<io.swarmlet.api.types.WatchEvent>) a[1];
+                    try {
+                        for (String name : List.of("web", "db")) {
+                            sink.accept(io.swarmlet.api.types.WatchEvent.newBuilder().setKind("service").setAction("create")
+                                    .setName(name).putAttributes("replicas.new", "3").build());
+                        }
+                        Thread.sleep(Long.MAX_VALUE);
+                    } catch (InterruptedException e) {
+                        serverInterrupted.set(true);
+                    } finally {
+                        serverEnded.countDown();
+                    }
+                    return null;
+                });
+        ControlServer s = server(false);
+        s.activate(context());
+        RemoteControlApi c = client();
+        assertRefused(ControlException.Code.FAILED_PRECONDITION, WorkerControlApi.NOT_A_MANAGER,
+                () -> {
+                    try {
+                        c.watch(io.swarmlet.api.types.WatchRequest.getDefaultInstance(), e -> { });
+                    } catch (InterruptedException e) {
+                        throw new AssertionError(e);
+                    }
+                });
+        s.bindApi(watching);
+        List<io.swarmlet.api.types.WatchEvent> got = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Thread client = new Thread(() -> {
+            try {
+                c.watch(io.swarmlet.api.types.WatchRequest.newBuilder().addKinds("service").build(), got::add);
+            } catch (InterruptedException e) {
+                // stopped
+            }
+        });
+        client.start();
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (got.size() < 2 && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertEquals(List.of("web", "db"), got.stream().map(io.swarmlet.api.types.WatchEvent::getName).toList());
+        assertEquals("3", got.get(0).getAttributesMap().get("replicas.new"));
+        client.interrupt();
+        assertTrue(serverEnded.await(10, java.util.concurrent.TimeUnit.SECONDS), "the client stopping ends the server's call");
+        assertTrue(serverInterrupted.get(), "by an interrupt");
+        client.join(10_000);
+        assertFalse(client.isAlive());
+    }
+
+    @Test
     void aManagerIsReadyOnlyOnceItsApiIsUp() throws Exception {
         ControlServer s = server(true);
         s.activate(context());

@@ -211,6 +211,37 @@ class NodeLifecycleTest {
     }
 
     @Test
+    void anUpdateReadBeforeTheManagersOwnWritesStillAppliesButOneReadBeforeASpecChangeIsStale() {
+        Node read = get(W1);
+        // the managers' own writes after the read: state, mesh counters, plugins
+        put(stored(W1).toBuilder().setStatus(NodeStatus.newBuilder().setState(NodeStatus.State.DOWN)).build());
+        put(stored(W1).toBuilder().setMesh(MeshStatus.newBuilder().addPorts(MeshPortStats.newBuilder().setPublishedPort(8080).setConnectionsTotal(3))).build());
+        assertTrue(stored(W1).getMeta().getVersion() > read.getMeta().getVersion());
+        Node drained = api.updateNode(UpdateNodeRequest.newBuilder().setId(W1).setVersion(read.getMeta().getVersion())
+                .setSpec(read.getSpec().toBuilder().setAvailability(NodeSpec.Availability.DRAIN)).build()).getNode();
+        assertEquals(NodeSpec.Availability.DRAIN, drained.getSpec().getAvailability());
+        assertEquals(NodeStatus.State.DOWN, drained.getStatus().getState(), "the status written after the read is kept");
+        assertEquals(3, drained.getMesh().getPorts(0).getConnectionsTotal());
+
+        // the spec changed after this read: refused, and nothing written
+        Node after = stored(W1);
+        assertRefused(ControlException.Code.ABORTED, "update out of sequence: the spec of node " + W1 + " changed after version "
+                + read.getMeta().getVersion(), () -> api.updateNode(UpdateNodeRequest.newBuilder().setId(W1)
+                .setVersion(read.getMeta().getVersion()).setSpec(read.getSpec().toBuilder().setAnnotations(Annotations.newBuilder().putLabels("zone", "a"))).build()));
+        // ... and so is the version the spec was written over
+        assertRefused(ControlException.Code.ABORTED, "update out of sequence", () -> api.updateNode(UpdateNodeRequest.newBuilder()
+                .setId(W1).setVersion(after.getSpecChangedAfter()).setSpec(after.getSpec()).build()));
+        assertEquals(after, stored(W1));
+
+        // a read after the change goes through, past a later status write too
+        put(stored(W1).toBuilder().setStatus(NodeStatus.newBuilder().setState(NodeStatus.State.READY)).build());
+        Node active = api.updateNode(UpdateNodeRequest.newBuilder().setId(W1).setVersion(after.getMeta().getVersion())
+                .setSpec(after.getSpec().toBuilder().setAvailability(NodeSpec.Availability.ACTIVE)).build()).getNode();
+        assertEquals(NodeSpec.Availability.ACTIVE, active.getSpec().getAvailability());
+        assertEquals(NodeStatus.State.READY, active.getStatus().getState());
+    }
+
+    @Test
     void badRoleOrAvailabilityValuesAreRefused() {
         Node n = get(W1);
         assertRefused(ControlException.Code.INVALID_ARGUMENT, "invalid role",

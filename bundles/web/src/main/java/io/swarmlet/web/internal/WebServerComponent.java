@@ -2,6 +2,7 @@ package io.swarmlet.web.internal;
 
 import io.swarmlet.api.control.ControlApi;
 import io.swarmlet.api.metrics.Metrics;
+import io.swarmlet.api.security.PemTls;
 import io.swarmlet.api.store.Store;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -87,7 +88,7 @@ public class WebServerComponent {
                         + KEY_PROPERTY + "); only one is set");
             }
             if (!cert.isEmpty()) {
-                ssl = Tls.context(Path.of(cert), Path.of(key));
+                ssl = PemTls.serverContext("the web console's", Path.of(cert), Path.of(key), null);
             }
         } catch (IllegalArgumentException e) {
             LOG.error("the web console is not started: {}", e.getMessage());

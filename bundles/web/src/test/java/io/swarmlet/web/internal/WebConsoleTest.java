@@ -1,5 +1,6 @@
 package io.swarmlet.web.internal;
 
+import io.swarmlet.api.security.PemTls;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -10,7 +11,6 @@ import com.google.protobuf.ByteString;
 import io.swarmlet.api.control.ControlApi;
 import io.swarmlet.api.control.Stacks;
 import io.swarmlet.api.metrics.Metrics;
-import io.swarmlet.api.node.LocalNode;
 import io.swarmlet.api.store.Kind;
 import io.swarmlet.api.store.Store;
 import io.swarmlet.api.types.*;
@@ -70,29 +70,7 @@ class WebConsoleTest {
     static Service db;
 
     static String id(String prefix) {
-        return (prefix + "0000000000000000000000000").substring(0, 25);
-    }
-
-    record Local(String nodeId, Path stateDir) implements LocalNode {
-        @Override public String clusterId() { return SingleNodeStore.CLUSTER_ID; }
-        @Override public boolean bootstrapped() { return true; }
-        @Override public String hostname() { return "m1"; }
-        @Override public Path controlSocket() { return stateDir.resolve("c.sock"); }
-        @Override public String remoteApiAddr() { return "127.0.0.1:4242"; }
-        @Override public String advertiseAddr() { return "127.0.0.1:4242"; }
-        @Override public String raftAddr() { return "127.0.0.1:4243"; }
-        @Override public boolean manager() { return true; }
-    }
-
-    static Node node(String id, String hostname, NodeRole role, boolean leader) {
-        Node.Builder b = Node.newBuilder().setId(id).setRole(role);
-        b.getSpecBuilder().setDesiredRole(role).getAnnotationsBuilder().putLabels("zone", "a");
-        b.getDescriptionBuilder().setHostname(hostname).getEngineBuilder().setEngineVersion("27.0.1");
-        b.getStatusBuilder().setState(NodeStatus.State.READY).setAddr("10.0.0." + (leader ? 1 : 2));
-        if (role == NodeRole.MANAGER) {
-            b.getManagerStatusBuilder().setLeader(leader).setReachability(ManagerStatus.Reachability.REACHABLE);
-        }
-        return b.build();
+        return RealControlApi.id(prefix);
     }
 
     static Task task(String id, Service s, long slot, String node, TaskState state, TaskState desired) {
@@ -119,7 +97,7 @@ class WebConsoleTest {
     static void start() throws Exception {
         running = SingleNodeStore.start(dir.resolve("store"));
         store = running.store();
-        realApi = RealControlApi.over(store, new Local(M1, dir));
+        realApi = RealControlApi.over(store, new RealControlApi.Local(M1, dir, SingleNodeStore.CLUSTER_ID));
         api.set(realApi);
         store.update(tx -> {
             Cluster.Builder c = Cluster.newBuilder().setId(SingleNodeStore.CLUSTER_ID);
@@ -127,8 +105,8 @@ class WebConsoleTest {
             c.addWebTokensBuilder().setId("abcdefghijklmnopqrstuvwxy")
                     .setSha256(ByteString.copyFrom(WebConsole.sha256(TOKEN))).setCreatedAt(1);
             tx.create(Kind.CLUSTER, c.build());
-            tx.create(Kind.NODE, node(M1, "m1", NodeRole.MANAGER, true));
-            tx.create(Kind.NODE, node(W1, "w1", NodeRole.WORKER, false));
+            tx.create(Kind.NODE, RealControlApi.node(M1, "m1", NodeRole.MANAGER, true));
+            tx.create(Kind.NODE, RealControlApi.node(W1, "w1", NodeRole.WORKER, false));
         });
         web = create("web", "docker.io/library/nginx:1.25", 2, Map.of(Stacks.NAMESPACE_LABEL, "demo"),
                 PortConfig.newBuilder().setTargetPort(80).setPublishedPort(8080).build());
@@ -617,7 +595,7 @@ class WebConsoleTest {
         assertEquals(0, p.waitFor(), out);
 
         WebConsole secure = new WebConsole(() -> store, api::get, metrics::get, "1");
-        secure.start(new InetSocketAddress("127.0.0.1", 0), Tls.context(cert, key));
+        secure.start(new InetSocketAddress("127.0.0.1", 0), PemTls.serverContext("the web console's", cert, key, null));
         try {
             KeyStore trust = KeyStore.getInstance("PKCS12");
             trust.load(null, null);
@@ -638,7 +616,7 @@ class WebConsoleTest {
         } finally {
             secure.close();
         }
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Tls.context(cert, cert));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PemTls.serverContext("the web console's", cert, cert, null));
         assertTrue(e.getMessage().contains("PRIVATE KEY"), e.getMessage());
     }
 
