@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds Swarmlet and starts a one-node cluster in the background, then shows what to try.
-# State: /tmp/swarmlet (control socket /tmp/swarmlet/swarmletd.sock, output /tmp/swarmlet/swarmletd.out).
+# State: /tmp/swarmlet (control socket /tmp/swarmlet/swarmletd.sock, Docker Engine API socket
+# /tmp/swarmlet/docker.sock, output /tmp/swarmlet/swarmletd.out).
 # Run it again at any time: a swarmletd it started earlier that is still running is reused.
 # SKIP_BUILD=1 ./quickstart.sh uses the distribution already built.
 # LISTEN_REMOTE_API=0.0.0.0:4242 ./quickstart.sh takes nodes from other machines (default: this
@@ -10,6 +11,7 @@ cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")"
 
 STATE=/tmp/swarmlet
 SOCK=$STATE/swarmletd.sock
+DOCKER_SOCK=$STATE/docker.sock
 OUT=$STATE/swarmletd.out
 PIDFILE=$STATE/quickstart.pid
 DIST=$PWD/distribution/target/swarmlet
@@ -47,7 +49,7 @@ else
     mkdir -p "$STATE"
     step "Starting swarmletd in the background (state $STATE, output $OUT)"
     "$DIST/bin/swarmletd" --state-dir "$STATE" --listen-control-api "$SOCK" --hostname "$(hostname)" \
-        --listen-remote-api "${LISTEN_REMOTE_API:-127.0.0.1:4242}" >"$OUT" 2>&1 </dev/null &
+        --listen-docker-api "$DOCKER_SOCK" --listen-remote-api "${LISTEN_REMOTE_API:-127.0.0.1:4242}" >"$OUT" 2>&1 </dev/null &
     pid=$!
     started=1
     echo "$pid" >"$PIDFILE"
@@ -97,6 +99,14 @@ Next, try:
         sh -c 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 80 -h /www'
     curl 127.0.0.1:8080             # a different container each time (the routing mesh)
     swarmlet node drain <ID>        # then: swarmlet node activate <ID>
+
+The stock docker CLI drives it too (the swarm part of the Docker Engine API):
+
+    export DOCKER_HOST=unix://$DOCKER_SOCK
+    docker node ls
+    docker service create --name hello --replicas 2 swarmlet/busybox:1 sleep 3600
+    docker service ps hello
+    docker service rm hello
 
 Logs: $OUT and $STATE/logs/swarmletd.log. Stop it: kill $pid
 MSG

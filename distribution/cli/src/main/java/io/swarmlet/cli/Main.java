@@ -55,6 +55,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
                 ConfigCommands.class,
                 NetworkCommands.class,
                 StackCommands.class,
+                EventsCommand.class,
                 WebCommands.class,
                 ClusterCommands.class,
                 SwarmCommands.class,

@@ -2,6 +2,7 @@ package io.swarmlet.cli;
 
 import io.swarmlet.api.control.ControlApi;
 import io.swarmlet.api.control.ControlException;
+import io.swarmlet.api.control.JoinAddresses;
 import io.swarmlet.api.types.Cluster;
 import io.swarmlet.api.types.GetUnlockKeyRequest;
 import io.swarmlet.api.types.ListNodesRequest;
@@ -11,9 +12,7 @@ import io.swarmlet.api.types.UpdateClusterRequest;
 import io.swarmlet.api.types.VersionRequest;
 import io.swarmlet.api.types.VersionResponse;
 import java.io.PrintWriter;
-import java.util.Comparator;
 import java.util.List;
-import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -26,56 +25,13 @@ import picocli.CommandLine.Parameters;
                 SwarmCommands.UnlockKey.class, SwarmCommands.Leave.class})
 public final class SwarmCommands extends CliCommand.Group {
 
-    /** swarmletd's default remote API port, for when no manager address is known. */
-    static final int DEFAULT_REMOTE_API_PORT = 4242;
-    static final String UNKNOWN_ADDR = "<manager-ip>:" + DEFAULT_REMOTE_API_PORT;
+    static final String UNKNOWN_ADDR = JoinAddresses.UNKNOWN;
 
     enum Role { worker, manager }
 
-    /**
-     * The address a new node should join at: that of the node the CLI talks
-     * to if it is a manager, else the leader's, else any manager's.
-     */
+    /** The address a new node should join at (see {@link JoinAddresses#of(List, String)}). */
     static String joinAddr(List<Node> nodes, String selfId) {
-        Optional<Node> manager = nodes.stream()
-                .filter(Node::hasManagerStatus)
-                .min(Comparator.comparing((Node n) -> !n.getId().equals(selfId))
-                        .thenComparing(n -> !n.getManagerStatus().getLeader())
-                        .thenComparing(Node::getId));
-        return manager.map(SwarmCommands::joinAddr).orElse(UNKNOWN_ADDR);
-    }
-
-    /**
-     * A manager's join address: its status address when that has a port (the
-     * address it advertises), else that host (or the host of its Raft
-     * address) at the default remote API port.
-     */
-    static String joinAddr(Node manager) {
-        String addr = manager.getStatus().getAddr();
-        if (!addr.isEmpty() && hasPort(addr)) {
-            return addr;
-        }
-        String host = !addr.isEmpty() ? addr : host(manager.getManagerStatus().getAddr());
-        if (host.isEmpty()) {
-            return UNKNOWN_ADDR;
-        }
-        return (host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host) + ":" + DEFAULT_REMOTE_API_PORT;
-    }
-
-    private static boolean hasPort(String addr) {
-        if (addr.startsWith("[")) {
-            return addr.contains("]:");
-        }
-        int colons = addr.length() - addr.replace(":", "").length();
-        return colons == 1;
-    }
-
-    private static String host(String hostPort) {
-        if (hostPort.isEmpty() || !hasPort(hostPort)) {
-            return hostPort;
-        }
-        String h = hostPort.substring(0, hostPort.lastIndexOf(':'));
-        return h.startsWith("[") && h.endsWith("]") ? h.substring(1, h.length() - 1) : h;
+        return JoinAddresses.of(nodes, selfId);
     }
 
     @Command(name = "join-token", description = "Print the command that adds a worker or a manager to the swarm (or just its token).")

@@ -374,6 +374,27 @@ final class FakeControlApi implements ControlApi {
                 .build();
     }
 
+    /** What {@link #watch} streams before it waits to be interrupted. */
+    final List<io.swarmlet.api.types.WatchEvent> watchEvents = new ArrayList<>();
+    /** The last watch asked for (its filters are the real control API's to apply: this fake applies the kinds only). */
+    io.swarmlet.api.types.WatchRequest lastWatch;
+
+    @Override
+    public void watch(io.swarmlet.api.types.WatchRequest request, java.util.function.Consumer<io.swarmlet.api.types.WatchEvent> sink)
+            throws InterruptedException {
+        calls.add("watch " + request.getKindsList());
+        lastWatch = request;
+        for (io.swarmlet.api.types.WatchEvent e : List.copyOf(watchEvents)) {
+            if (request.getKindsCount() == 0 || request.getKindsList().contains(e.getKind())) {
+                sink.accept(e);
+            }
+        }
+        if (request.getUntil() > 0) {
+            return; // the control API ends the call at its until
+        }
+        new java.util.concurrent.CountDownLatch(1).await(); // a watch lasts until the caller is interrupted
+    }
+
     @Override
     public void logs(LogsRequest request, java.util.function.Consumer<LogMessage> sink) throws InterruptedException {
         calls.add("logs " + request.getId() + " tail=" + request.getTail() + " follow=" + request.getFollow());

@@ -91,6 +91,9 @@ final class Daemon {
     /** The web console as this start serves it (see {@link #webConsole}). */
     private WebConsole web = WebConsole.OFF;
 
+    /** The Docker Engine API's socket as this start serves it; null: none. */
+    private DockerApi dockerApi = DockerApi.OFF;
+
     /**
      * @param handleSignals take over SIGTERM/SIGINT (the real daemon; not when
      *                      run inside another program, e.g. a test)
@@ -165,9 +168,12 @@ final class Daemon {
                 settings.remoteApi(), settings.raftApi(), settings.hostname());
 
         web = webConsole(dist);
+        dockerApi = dockerApi(dist);
         boolean console = interactive();
         Map<String, String> props = frameworkProperties(home, settings, console);
         props.putAll(web.frameworkProperties());
+        props.keySet().removeIf(k -> k.startsWith("swarmlet.dockerapi."));
+        props.putAll(dockerApi.frameworkProperties());
         if (!dist.features().isEmpty()) {
             // what this node can be: the agent advertises it (NodeDescription.features), promotion checks it
             props.put(FEATURES_PROPERTY, String.join(",", dist.features()));
@@ -269,6 +275,7 @@ final class Daemon {
                         String line = "swarmletd: ready ("
                                 + (ev.text() == null ? "" : "node " + ev.text() + ", ")
                                 + "control API at " + settings.controlSocket()
+                                + (dockerApi.on() ? ", Docker API at " + dockerApi.where() : "")
                                 + (web.on() ? ", web console at " + web.url() : "") + ")"
                                 + ("locked".equals(ev.detail())
                                     ? "; this manager is locked (autolock): run `swarmlet swarm unlock` and give it the unlock key"
@@ -599,6 +606,38 @@ final class Daemon {
         }
         log.info("web console at {}", w.url());
         return w;
+    }
+
+    /**
+     * Where the Docker Engine API listens: nowhere in the worker-only distribution (it has no
+     * dockerapi bundle: a warning says so); the socket's directory must exist, the TCP address
+     * be free and the TLS files readable.
+     */
+    private DockerApi dockerApi(Distribution dist) {
+        DockerApi d = settings.dockerApi();
+        if (!d.on()) {
+            return DockerApi.OFF;
+        }
+        if (dist.workerOnly()) {
+            String line = "--listen-docker-api is ignored: the worker-only distribution (swarmlet-worker) has no Docker API;"
+                    + " give it to a manager";
+            log.warn(line);
+            err.println("swarmletd: warning: " + line);
+            err.flush();
+            return DockerApi.OFF;
+        }
+        Path sock = d.socket();
+        if (sock != null && (sock.getParent() == null || !Files.isDirectory(sock.getParent()))) {
+            throw new StartupException("cannot listen on " + sock + " (--listen-docker-api): no such directory "
+                    + sock.getParent());
+        }
+        if (d.tcp() != null) {
+            checkReadable(d.tlsCaCert(), "--docker-api-tlscacert");
+            checkReadable(d.tlsCert(), "--docker-api-tlscert");
+            checkReadable(d.tlsKey(), "--docker-api-tlskey");
+            checkCanListen(d.tcp(), "--listen-docker-api");
+        }
+        return d;
     }
 
     private static void checkReadable(Path file, String flag) {

@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
 import picocli.CommandLine.Command;
@@ -69,6 +71,24 @@ public final class DaemonOptions {
     @Option(names = "--http-tls-key", paramLabel = "FILE",
             description = "The PEM private key of --http-tls-cert")
     String httpTlsKey;
+
+    @Option(names = "--listen-docker-api", paramLabel = "ADDR",
+            description = "Serve the swarm part of the Docker Engine API (1.41), for the docker CLI and Docker's tools:"
+                    + " on a unix socket (unix:///path or a path; mode 0600) and/or on tcp://host:port with mutual TLS"
+                    + " (needs the --docker-api-tls* files); given up to twice (managers only; default: off)")
+    List<String> listenDockerApi = new ArrayList<>();
+
+    @Option(names = "--docker-api-tlscacert", paramLabel = "FILE",
+            description = "PEM CA certificate(s) the Docker API's TCP clients must be signed by (as dockerd --tlscacert)")
+    String dockerApiTlsCaCert;
+
+    @Option(names = "--docker-api-tlscert", paramLabel = "FILE",
+            description = "PEM certificate (chain) the Docker API's TCP listener presents (as dockerd --tlscert)")
+    String dockerApiTlsCert;
+
+    @Option(names = "--docker-api-tlskey", paramLabel = "FILE",
+            description = "PEM PKCS#8 private key of --docker-api-tlscert (as dockerd --tlskey)")
+    String dockerApiTlsKey;
 
     @Option(names = "--hostname", paramLabel = "NAME",
             description = "Hostname this node reports (default: the machine's hostname)")
@@ -155,7 +175,57 @@ public final class DaemonOptions {
         }
         return new Settings(state, socket, remoteApi, raft, advertise, host, logLevel,
                 blankToNull(joinAddr), blankToNull(joinToken), forceNewCluster, certExpiry, dispatcherHeartbeat,
-                webConsole());
+                webConsole(), dockerApi());
+    }
+
+    private DockerApi dockerApi() {
+        Path socket = null;
+        HostPort tcp = null;
+        for (String raw : listenDockerApi) {
+            String a = blankToNull(raw) == null ? null : raw.trim();
+            if (a == null) {
+                continue; // blank is off, as not given
+            }
+            if (a.startsWith("tcp://")) {
+                if (tcp != null) {
+                    throw new StartupException("--listen-docker-api takes one tcp:// address; got " + tcp + " and " + a);
+                }
+                try {
+                    tcp = HostPort.parse(a.substring("tcp://".length()));
+                } catch (IllegalArgumentException e) {
+                    throw new StartupException("invalid --listen-docker-api " + a + ": " + e.getMessage());
+                }
+            } else if (a.startsWith("unix://") || !a.contains("://")) {
+                if (socket != null) {
+                    throw new StartupException("--listen-docker-api takes one unix socket; got " + socket + " and " + a);
+                }
+                socket = absolute(a.startsWith("unix://") ? a.substring("unix://".length()) : a, "--listen-docker-api");
+                if (socket.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH) {
+                    throw new StartupException("--listen-docker-api " + socket + " is longer than " + MAX_SOCKET_PATH
+                            + " bytes, the limit for unix sockets; use a shorter path");
+                }
+            } else {
+                throw new StartupException("invalid --listen-docker-api " + a + ": use unix:///path/to/docker.sock"
+                        + " or tcp://host:port");
+            }
+        }
+        String ca = blankToNull(dockerApiTlsCaCert);
+        String cert = blankToNull(dockerApiTlsCert);
+        String key = blankToNull(dockerApiTlsKey);
+        if (tcp == null) {
+            if (ca != null || cert != null || key != null) {
+                throw new StartupException("--docker-api-tlscacert, --docker-api-tlscert and --docker-api-tlskey go with"
+                        + " --listen-docker-api tcp://HOST:PORT");
+            }
+            return socket == null ? DockerApi.OFF : DockerApi.unix(socket);
+        }
+        if (ca == null || cert == null || key == null) {
+            throw new StartupException("--listen-docker-api tcp://" + tcp + " serves the Docker API with mutual TLS only"
+                    + " (as dockerd --tlsverify): give --docker-api-tlscacert (the CA that signs the clients' certificates),"
+                    + " --docker-api-tlscert and --docker-api-tlskey");
+        }
+        return new DockerApi(socket, tcp, absolute(ca, "--docker-api-tlscacert"), absolute(cert, "--docker-api-tlscert"),
+                absolute(key, "--docker-api-tlskey"));
     }
 
     private WebConsole webConsole() {

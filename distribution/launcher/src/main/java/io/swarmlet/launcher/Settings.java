@@ -9,6 +9,7 @@ import java.nio.file.Path;
  * @param advertiseAddr {@code null} when {@code --advertise-addr} was not given
  *                      (the node bundle then advertises the remote API address)
  * @param web           the web console's address and TLS files ({@link WebConsole#OFF}: none)
+ * @param dockerApi     where the Docker Engine API listens ({@code --listen-docker-api}; {@link DockerApi#OFF}: nowhere)
  */
 public record Settings(
         Path stateDir,
@@ -23,7 +24,8 @@ public record Settings(
         boolean forceNewCluster,
         java.time.Duration certExpiry,
         java.time.Duration dispatcherHeartbeat,
-        WebConsole web) {
+        WebConsole web,
+        DockerApi dockerApi) {
 
     public static final String STATE_DIR = "swarmlet.state.dir";
     public static final String CONTROL_SOCKET = "swarmlet.control.socket";
@@ -45,8 +47,17 @@ public record Settings(
                 false, java.time.Duration.ofHours(2160), java.time.Duration.ofSeconds(1), WebConsole.OFF);
     }
 
+    /** Settings without the Docker Engine API. */
+    public Settings(Path stateDir, Path controlSocket, HostPort remoteApi, HostPort raftApi, HostPort advertiseAddr,
+            String hostname, String logLevel, String joinAddr, String joinToken, boolean forceNewCluster,
+            java.time.Duration certExpiry, java.time.Duration dispatcherHeartbeat, WebConsole web) {
+        this(stateDir, controlSocket, remoteApi, raftApi, advertiseAddr, hostname, logLevel, joinAddr, joinToken,
+                forceNewCluster, certExpiry, dispatcherHeartbeat, web, DockerApi.OFF);
+    }
+
     public Settings {
         web = web == null ? WebConsole.OFF : web;
+        dockerApi = dockerApi == null ? DockerApi.OFF : dockerApi;
     }
 
     public boolean joinRequested() {
@@ -72,6 +83,7 @@ public record Settings(
         m.put(CERT_EXPIRY, certExpiry.toString());
         m.put(DISPATCHER_HEARTBEAT, dispatcherHeartbeat.toString());
         m.putAll(web.frameworkProperties());
+        m.putAll(dockerApi.frameworkProperties());
         return m;
     }
 }

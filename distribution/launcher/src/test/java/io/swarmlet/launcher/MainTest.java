@@ -177,6 +177,51 @@ class MainTest {
     }
 
     @Test
+    void listenDockerApiIsOffByDefaultAndAnAbsoluteSocketWhenGiven() {
+        Settings none = new Run().settings();
+        assertEquals(DockerApi.OFF, none.dockerApi());
+        assertFalse(none.frameworkProperties().keySet().stream().anyMatch(k -> k.startsWith("swarmlet.dockerapi.")));
+        Settings s = new Run("--listen-docker-api", "run/docker.sock").settings();
+        assertEquals(abs("run/docker.sock"), s.dockerApi().socket());
+        assertEquals(Map.of("swarmlet.dockerapi.socket", abs("run/docker.sock").toString()), s.dockerApi().frameworkProperties());
+        assertEquals(abs("run/docker.sock").toString(), s.frameworkProperties().get("swarmlet.dockerapi.socket"));
+        assertEquals(abs("run/u.sock"), new Run("--listen-docker-api", "unix://run/u.sock").settings().dockerApi().socket());
+        Run empty = new Run("--listen-docker-api", " ");
+        assertEquals(DockerApi.OFF, empty.settings().dockerApi(), "blank is off, as not given");
+    }
+
+    @Test
+    void listenDockerApiOnTcpIsMutualTlsOnly() {
+        Settings s = new Run("--listen-docker-api", "unix:///run/swarmlet/docker.sock", "--listen-docker-api", "tcp://0.0.0.0:2376",
+                "--docker-api-tlscacert", "ca.pem", "--docker-api-tlscert", "cert.pem", "--docker-api-tlskey", "key.pem").settings();
+        DockerApi d = s.dockerApi();
+        assertEquals(Path.of("/run/swarmlet/docker.sock"), d.socket());
+        assertEquals("0.0.0.0:2376", d.tcp().toString());
+        assertEquals(Map.of("swarmlet.dockerapi.socket", "/run/swarmlet/docker.sock", "swarmlet.dockerapi.tcp", "0.0.0.0:2376",
+                "swarmlet.dockerapi.tls.cacert", abs("ca.pem").toString(), "swarmlet.dockerapi.tls.cert", abs("cert.pem").toString(),
+                "swarmlet.dockerapi.tls.key", abs("key.pem").toString()), d.frameworkProperties());
+        assertEquals("unix:///run/swarmlet/docker.sock and tcp://0.0.0.0:2376 (mutual TLS)", d.where());
+
+        String[][] refused = {
+            {"--listen-docker-api tcp://0.0.0.0:2376 serves the Docker API with mutual TLS only (as dockerd --tlsverify):"
+                    + " give --docker-api-tlscacert (the CA that signs the clients' certificates), --docker-api-tlscert and"
+                    + " --docker-api-tlskey", "--listen-docker-api", "tcp://0.0.0.0:2376", "--docker-api-tlscert", "c.pem",
+                    "--docker-api-tlskey", "k.pem"},
+            {"--docker-api-tlscacert, --docker-api-tlscert and --docker-api-tlskey go with --listen-docker-api tcp://HOST:PORT",
+                    "--listen-docker-api", "d.sock", "--docker-api-tlscacert", "ca.pem"},
+            {"invalid --listen-docker-api http://127.0.0.1:2375: use unix:///path/to/docker.sock or tcp://host:port",
+                    "--listen-docker-api", "http://127.0.0.1:2375"},
+            {"invalid --listen-docker-api tcp://nohost: expected host:port, got 'nohost'", "--listen-docker-api", "tcp://nohost"},
+            {"--listen-docker-api takes one unix socket; got " + abs("a.sock") + " and b.sock",
+                    "--listen-docker-api", "a.sock", "--listen-docker-api", "b.sock"},
+        };
+        for (String[] row : refused) {
+            Run r = new Run(java.util.Arrays.copyOfRange(row, 1, row.length));
+            assertEquals("swarmletd: error: " + row[0], r.err.toString().trim(), String.join(" ", row));
+        }
+    }
+
+    @Test
     void badLogLevelIsAUsageError() {
         Run r = new Run("--log-level", "loud");
         assertEquals(2, r.status);

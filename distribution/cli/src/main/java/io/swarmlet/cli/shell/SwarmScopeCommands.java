@@ -26,6 +26,7 @@ import org.osgi.service.component.annotations.Reference;
         "osgi.command.function=config",
         "osgi.command.function=network",
         "osgi.command.function=stack",
+        "osgi.command.function=events",
         "osgi.command.function=web",
         "osgi.command.function=cluster",
         "osgi.command.function=swarm",
@@ -81,6 +82,11 @@ public class SwarmScopeCommands {
     @Descriptor("Manage stacks (swarm:stack --help)")
     public void stack(@Descriptor("deploy, ls, services, ps, rm") String... args) {
         run("stack", args);
+    }
+
+    @Descriptor("Stream the cluster's events (swarm:events --help; give --until in a console)")
+    public void events(@Descriptor("--filter K=V, --until T") String... args) {
+        run("events", args);
     }
 
     @Descriptor("Manage the web console's access (swarm:web --help)")
