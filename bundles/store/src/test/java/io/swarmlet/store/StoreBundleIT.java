@@ -15,7 +15,6 @@ import io.swarmlet.api.types.Task;
 import io.swarmlet.store.internal.TestCerts;
 import java.io.File;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -22,7 +22,6 @@ import io.swarmlet.grpc.Transports;
 import io.swarmlet.store.internal.SingleNodeStore;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -146,9 +145,7 @@ final class TestCluster implements AutoCloseable {
     }
 
     static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+        return io.swarmlet.api.testing.FreePorts.next();
     }
 
     @Override

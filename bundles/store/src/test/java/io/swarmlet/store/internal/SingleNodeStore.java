@@ -6,7 +6,6 @@ import io.swarmlet.api.store.Store;
 import io.swarmlet.api.types.Ids;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -79,9 +78,7 @@ public final class SingleNodeStore implements AutoCloseable {
     }
 
     private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+        return io.swarmlet.api.testing.FreePorts.next();
     }
 
     private record TestNode(String nodeId, String clusterId, Path stateDir, String raftAddr) implements LocalNode {

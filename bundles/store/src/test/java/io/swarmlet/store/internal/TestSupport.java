@@ -7,7 +7,6 @@ import io.swarmlet.api.types.ServiceSpec;
 import io.swarmlet.api.types.Task;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
@@ -32,10 +31,7 @@ final class TestSupport {
     }
 
     static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            s.setReuseAddress(true);
-            return s.getLocalPort();
-        }
+        return io.swarmlet.api.testing.FreePorts.next();
     }
 
     /** Test defaults: small snapshots threshold off, quick timeouts. */
