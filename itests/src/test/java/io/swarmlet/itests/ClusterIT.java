@@ -1,5 +1,6 @@
 package io.swarmlet.itests;
 
+import io.swarmlet.api.testing.FreePorts;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.IOException;
@@ -24,9 +25,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
  * A real cluster on one machine: 3 managers and 2 workers, each its own
@@ -46,16 +45,10 @@ class ClusterIT {
 
     static Path root;
     static final Map<String, Member> nodes = new LinkedHashMap<>();
-    static volatile boolean anyFailed;
     static final Map<String, String> figures = new TreeMap<>();
 
     @RegisterExtension
-    static final TestWatcher WATCHER = new TestWatcher() {
-        @Override
-        public void testFailed(ExtensionContext context, Throwable cause) {
-            anyFailed = true;
-        }
-    };
+    static final AnyFailed FAILED = new AnyFailed();
 
     /** One swarmletd of the cluster. */
     static final class Member {
@@ -72,6 +65,11 @@ class ClusterIT {
         java.util.Map<String, String> env = java.util.Map.of();
         /** Its --listen-http: off unless {@link #withHttp} (several daemons share this host). */
         String http = "none";
+        /** Its --listen-docker-api socket: none unless {@link #withDockerApi}. */
+        Path dockerApi;
+        /** Its --listen-docker-api tcp:// flags (address and TLS files): none unless {@link #withDockerApiTls}. */
+        List<String> dockerApiTls = List.of();
+        int dockerApiTlsPort;
 
         final Path root;
         /** The loopback address the node listens and advertises on (127.0.0.1 unless given). */
@@ -94,6 +92,29 @@ class ClusterIT {
             return this;
         }
 
+        /** A member whose daemon serves the Docker Engine API on {@code <root>/<name>-docker.sock} (managers only). */
+        Member withDockerApi() {
+            dockerApi = root.resolve(name + "-docker.sock");
+            return this;
+        }
+
+        /**
+         * A member whose daemon also serves the Docker Engine API on {@code tcp://<host>:<free port>} with
+         * mutual TLS: {@code ca} signs the clients' certificates, {@code cert}/{@code key} are the server's.
+         */
+        Member withDockerApiTls(Path ca, Path cert, Path key) throws IOException {
+            dockerApiTlsPort = FreePorts.next();
+            dockerApiTls = List.of("--listen-docker-api", "tcp://" + host + ":" + dockerApiTlsPort,
+                    "--docker-api-tlscacert", ca.toString(), "--docker-api-tlscert", cert.toString(),
+                    "--docker-api-tlskey", key.toString());
+            return this;
+        }
+
+        /** The Docker API's address for DOCKER_HOST (after {@link #withDockerApi}). */
+        String dockerHost() {
+            return "unix://" + dockerApi;
+        }
+
         /** The web console's base URL (after {@link #withHttp}). */
         String httpUrl() {
             return "http://" + http;
@@ -109,8 +130,8 @@ class ClusterIT {
             this.host = host;
             this.state = root.resolve(name);
             this.socket = root.resolve(name + ".sock");
-            this.remotePort = Dist.freePort();
-            this.raftPort = Dist.freePort();
+            this.remotePort = FreePorts.next();
+            this.raftPort = FreePorts.next();
         }
 
         String remote() {
@@ -121,6 +142,10 @@ class ClusterIT {
             List<String> f = new ArrayList<>(List.of("--state-dir", state.toString(), "--listen-control-api",
                     socket.toString(), "--listen-remote-api", remote(), "--listen-raft-api", host + ":" + raftPort,
                     "--hostname", name, "--listen-http", http));
+            if (dockerApi != null) {
+                f.addAll(List.of("--listen-docker-api", dockerApi.toString()));
+            }
+            f.addAll(dockerApiTls);
             f.addAll(List.of(extra));
             return f;
         }
@@ -160,8 +185,7 @@ class ClusterIT {
 
     @BeforeAll
     static void formCluster() throws Exception {
-        assertTrue(Files.isExecutable(Dist.HOME.resolve("bin/swarmletd")), "build the distribution first: " + Dist.HOME);
-        assertEquals(0, docker("image", "inspect", IMAGE).exit(), "missing local test image " + IMAGE);
+        Dist.requireDistributionAndImages(IMAGE);
         root = Files.createTempDirectory(Path.of("/tmp"), "swl-cluster-");
         for (String n : List.of("m1", "m2", "m3", "w1", "w2")) {
             nodes.put(n, new Member(root, n));
@@ -194,7 +218,7 @@ class ClusterIT {
 
     @AfterAll
     static void stopCluster() throws Exception {
-        stopAndClean("ClusterIT", root, nodes.values(), anyFailed, figures);
+        stopAndClean("ClusterIT", root, nodes.values(), FAILED.get(), figures);
     }
 
     /**
@@ -310,8 +334,8 @@ class ClusterIT {
         Path state = root.resolve(name);
         Path out = root.resolve(name + ".out");
         Process p = Dist.daemon(out, "--state-dir", state.toString(), "--listen-control-api",
-                root.resolve(name + ".sock").toString(), "--listen-remote-api", "127.0.0.1:" + Dist.freePort(),
-                "--listen-raft-api", "127.0.0.1:" + Dist.freePort(), "--hostname", name,
+                root.resolve(name + ".sock").toString(), "--listen-remote-api", "127.0.0.1:" + FreePorts.next(),
+                "--listen-raft-api", "127.0.0.1:" + FreePorts.next(), "--hostname", name,
                 "--join-addr", nodes.get("m1").remote(), "--join-token", token);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "swarmletd with a bad token must exit");
         String said = Files.readString(out);
@@ -325,10 +349,19 @@ class ClusterIT {
     @Order(3)
     void replicasSpreadOverTheNodes() throws Exception {
         Member m1 = nodes.get("m1");
-        m1.ok("service", "create", "--detach", "--name", "spread", "--replicas", "6", IMAGE, "sleep", "86400");
+        m1.ok("service", "create", "--detach", "--name", "spread", "--replicas", "6", IMAGE, "sh", "-c",
+                "echo spread-up; exec sleep 86400");
         Map<String, Integer> perNode = await("6 running containers of spread on 5 nodes", 90,
                 () -> runningPerNode("spread"), m -> total(m) == 6 && m.size() == 5);
         assertTrue(perNode.values().stream().allMatch(c -> c <= 2), "no node runs 3: " + perNode);
+        // every manager, followers too, reads the tasks' output from the nodes that run them
+        for (String n : List.of("m1", "m2", "m3")) {
+            String logs = await("service logs spread on " + n + ": 6 tasks' lines", 60,
+                    () -> nodes.get(n).ok("service", "logs", "spread").out(),
+                    o -> o.lines().filter(l -> l.endsWith("| spread-up")).count() == 6);
+            assertEquals(6, logs.lines().filter(l -> l.matches("spread\\.[1-6]\\.\\w+@\\S+\\s*\\| spread-up")).map(l -> l.split("\\.")[1])
+                    .distinct().count(), n + ":\n" + logs);
+        }
     }
 
     @Test

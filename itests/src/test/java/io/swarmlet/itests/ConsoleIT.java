@@ -1,5 +1,6 @@
 package io.swarmlet.itests;
 
+import io.swarmlet.api.testing.FreePorts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,9 +16,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
  * {@code swarmlet console} against the real distribution: the swarm:* commands
@@ -35,21 +34,13 @@ class ConsoleIT {
     private final List<Process> daemons = new ArrayList<>();
     private final List<Path> logs = new ArrayList<>();
     private String managerId;
-    private boolean failed;
 
     @RegisterExtension
-    final TestWatcher watcher = new TestWatcher() {
-        @Override
-        public void testFailed(ExtensionContext context, Throwable cause) {
-            failed = true;
-        }
-    };
+    final AnyFailed failed = new AnyFailed();
 
     @BeforeEach
     void setUp() throws Exception {
-        assertTrue(Files.isExecutable(Dist.HOME.resolve("bin/swarmletd")), "build the distribution first: " + Dist.HOME);
-        Dist.Result img = Dist.docker("image", "inspect", "--format", "{{.Id}}", IMAGE);
-        assertEquals(0, img.exit(), "missing local test image " + IMAGE + " (.ci/setup-host.sh imports it):\n" + img);
+        Dist.requireDistributionAndImages(IMAGE);
         root = Files.createTempDirectory(Path.of("/tmp"), "swl-console-");
     }
 
@@ -68,7 +59,7 @@ class ConsoleIT {
         } finally {
             removeContainers();
         }
-        if (failed) {
+        if (failed.get()) {
             System.err.println("ConsoleIT: state kept for a look: " + root);
         } else {
             try (var paths = Files.walk(root)) {
@@ -96,7 +87,7 @@ class ConsoleIT {
         Path socket = root.resolve(name + ".sock");
         List<String> flags = new ArrayList<>(List.of("--state-dir", root.resolve(name).toString(),
                 "--listen-control-api", socket.toString(),
-                "--listen-remote-api", "127.0.0.1:" + Dist.freePort(), "--listen-raft-api", "127.0.0.1:" + Dist.freePort(),
+                "--listen-remote-api", "127.0.0.1:" + FreePorts.next(), "--listen-raft-api", "127.0.0.1:" + FreePorts.next(),
                 "--hostname", name));
         flags.addAll(List.of(extra));
         Path log = root.resolve(name + ".out");
@@ -129,7 +120,10 @@ class ConsoleIT {
     @Test
     void aScriptPipedIntoAManagersConsoleRunsTheClisCommands() throws Exception {
         Path socket = start("m1");
-        Dist.Result cli = Dist.awaitLeader(socket, daemons.get(0), logs.get(0));
+        Dist.awaitLeader(socket, daemons.get(0), logs.get(0));
+        // the engine version comes with the agent's first report: wait for it, so both listings show the same row
+        Dist.Result cli = ClusterIT.await("m1's engine version in node ls", 60, () -> Dist.cli(socket, "node", "ls"),
+                x -> x.out().lines().anyMatch(l -> l.matches(".*\\s+m1\\s+.*Leader\\s+\\S+\\s*")));
         Matcher self = Pattern.compile("(?m)^([0-9a-z]{25}) \\*\\s+m1\\s").matcher(cli.out());
         assertTrue(self.find(), cli.toString());
         managerId = self.group(1);

@@ -1,5 +1,6 @@
 package io.swarmlet.itests;
 
+import io.swarmlet.api.testing.FreePorts;
 import static org.junit.Assert.*;
 import static org.ops4j.pax.exam.CoreOptions.*;
 
@@ -14,7 +15,6 @@ import io.swarmlet.api.store.Watch;
 import io.swarmlet.api.types.*;
 import io.swarmlet.grpc.RemoteControlApi;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -52,12 +52,12 @@ public class ControlApiIT {
     @Configuration
     public Option[] config() throws IOException {
         Path state = Files.createTempDirectory(Path.of("/tmp"), "swl-it-");
-        int raftPort = freePort();
+        int raftPort = FreePorts.next();
         return options(
                 junitBundles(),
                 frameworkProperty("swarmlet.state.dir").value(state.toString()),
                 frameworkProperty("swarmlet.control.socket").value(state.resolve("c.sock").toString()),
-                frameworkProperty("swarmlet.remote.addr").value("127.0.0.1:" + freePort()),
+                frameworkProperty("swarmlet.remote.addr").value("127.0.0.1:" + FreePorts.next()),
                 frameworkProperty("swarmlet.raft.addr").value("127.0.0.1:" + raftPort),
                 frameworkProperty("swarmlet.hostname").value("itest-01"),
                 systemProperty("org.ops4j.pax.exam.service.timeout").value("60000"),
@@ -76,11 +76,6 @@ public class ControlApiIT {
                 mavenBundle("io.swarmlet", "io.swarmlet.controlapi").versionAsInProject());
     }
 
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 
     /** Polls until {@code probe} returns non-null, or fails after {@code seconds}. */
     static <T> T await(String what, int seconds, Supplier<T> probe) throws InterruptedException {

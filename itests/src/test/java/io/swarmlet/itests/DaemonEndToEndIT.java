@@ -1,5 +1,6 @@
 package io.swarmlet.itests;
 
+import io.swarmlet.api.testing.FreePorts;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Files;
@@ -31,8 +32,8 @@ class DaemonEndToEndIT {
         state = Files.createTempDirectory(Path.of("/tmp"), "swl-e2e-");
         socket = state.resolve("ctl.sock");
         log = state.resolve("daemon.out");
-        int remote = Dist.freePort();
-        int raft = Dist.freePort();
+        int remote = FreePorts.next();
+        int raft = FreePorts.next();
         flags = new String[] {"--state-dir", state.toString(), "--listen-control-api", socket.toString(),
                 "--listen-remote-api", "127.0.0.1:" + remote, "--listen-raft-api", "127.0.0.1:" + raft,
                 "--hostname", "e2e-01"};
@@ -86,7 +87,7 @@ class DaemonEndToEndIT {
         Path log2 = state.resolve("second.out");
         Path state2 = Files.createTempDirectory(Path.of("/tmp"), "swl-e2e2-");
         Process second = Dist.daemon(log2, "--state-dir", state2.toString(), "--listen-control-api", socket.toString(),
-                "--listen-remote-api", "127.0.0.1:" + Dist.freePort(), "--listen-raft-api", "127.0.0.1:" + Dist.freePort());
+                "--listen-remote-api", "127.0.0.1:" + FreePorts.next(), "--listen-raft-api", "127.0.0.1:" + FreePorts.next());
         assertTrue(second.waitFor(90, TimeUnit.SECONDS), "second daemon did not give up");
         assertNotEquals(0, second.exitValue());
         assertTrue(Files.readString(log2).contains("in use"), Files.readString(log2));

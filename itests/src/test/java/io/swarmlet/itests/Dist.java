@@ -1,7 +1,6 @@
 package io.swarmlet.itests;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,12 +28,6 @@ final class Dist {
     }
 
     private Dist() {}
-
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 
     /** Starts swarmletd with those flags; output goes to {@code log}. */
     static Process daemon(Path log, String... flags) throws IOException {
@@ -76,6 +69,22 @@ final class Dist {
             Files.deleteIfExists(err);
             if (in != null) {
                 Files.deleteIfExists(in);
+            }
+        }
+    }
+
+    /**
+     * Fails the class's set-up unless the distribution is built and each image is on the local
+     * engine (.ci/setup-host.sh makes the test images).
+     */
+    static void requireDistributionAndImages(String... images) throws IOException, InterruptedException {
+        if (!Files.isExecutable(HOME.resolve("bin/swarmletd"))) {
+            throw new AssertionError("build the distribution first: " + HOME);
+        }
+        for (String image : images) {
+            Result img = docker("image", "inspect", "--format", "{{.Id}}", image);
+            if (img.exit() != 0) {
+                throw new AssertionError("missing local test image " + image + " (.ci/setup-host.sh imports it):\n" + img);
             }
         }
     }

@@ -32,9 +32,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
  * The routing mesh on a real cluster: a manager and two workers, each its own
@@ -57,23 +55,14 @@ class MeshIT {
 
     static Path root;
     static final Map<String, Member> nodes = new LinkedHashMap<>();
-    static volatile boolean anyFailed;
     static final Map<String, String> figures = new TreeMap<>();
 
     @RegisterExtension
-    static final TestWatcher WATCHER = new TestWatcher() {
-        @Override
-        public void testFailed(ExtensionContext context, Throwable cause) {
-            anyFailed = true;
-        }
-    };
+    static final AnyFailed FAILED = new AnyFailed();
 
     @BeforeAll
     static void formCluster() throws Exception {
-        assertTrue(Files.isExecutable(Dist.HOME.resolve("bin/swarmletd")), "build the distribution first: " + Dist.HOME);
-        for (String image : List.of(IMAGE, UDP_IMAGE)) {
-            assertEquals(0, docker("image", "inspect", image).exit(), "missing local test image " + image + " (run .ci/setup-host.sh)");
-        }
+        Dist.requireDistributionAndImages(IMAGE, UDP_IMAGE);
         root = Files.createTempDirectory(Path.of("/tmp"), "swl-mesh-");
         nodes.put("m1", new Member(root, "mesh-m1", "127.0.0.1"));
         nodes.put("w1", new Member(root, "mesh-w1", "127.0.0.2"));
@@ -83,7 +72,7 @@ class MeshIT {
 
     @AfterAll
     static void stopCluster() throws Exception {
-        ClusterIT.stopAndClean("MeshIT", root, nodes.values(), anyFailed, figures);
+        ClusterIT.stopAndClean("MeshIT", root, nodes.values(), FAILED.get(), figures);
     }
 
     // ------------------------------------------------------------ tests

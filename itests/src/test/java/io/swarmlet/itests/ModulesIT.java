@@ -1,5 +1,6 @@
 package io.swarmlet.itests;
 
+import io.swarmlet.api.testing.FreePorts;
 import static io.swarmlet.itests.ClusterIT.await;
 import static io.swarmlet.itests.ClusterIT.docker;
 import static io.swarmlet.itests.ClusterIT.lines;
@@ -40,7 +41,7 @@ class ModulesIT {
     static void start() throws Exception {
         assertTrue(Files.isExecutable(Dist.HOME.resolve("bin/swarmletd")), "build the distribution first: " + Dist.HOME);
         root = Files.createTempDirectory(Path.of("/tmp"), "swl-modules-");
-        node = new Member(root, "modules-1", "127.0.0.6").withHttp(Dist.freePort());
+        node = new Member(root, "modules-1", "127.0.0.6").withHttp(FreePorts.next()).withDockerApi();
         node.start();
         node.awaitReady();
         node.nodeId = node.ok("node", "ls", "-q").out().trim();
@@ -314,5 +315,38 @@ class ModulesIT {
         for (String m : List.of("web", "metrics")) {
             assertTrue(ls.lines().anyMatch(l -> l.matches("\\d+\\s+io\\.swarmlet\\." + m + "\\s+\\S+\\s+ACTIVE.*")), ls);
         }
+    }
+
+    /** The stock docker CLI through the node's Docker Engine API socket. */
+    static Dist.Result dockerApi(String... args) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(List.of("-H", node.dockerHost()));
+        cmd.addAll(List.of(args));
+        return docker(cmd.toArray(String[]::new));
+    }
+
+    @Test
+    @Order(9)
+    void updatingTheDockerApiModuleKeepsTheServiceAndTheDockerCliAnswersAgain() throws Exception {
+        ClusterIT.awaitReplicas(node, "web", "3/3");
+        List<String> before = containers();
+        String tasks = node.ok("service", "ps", "-q", "web").out();
+        Dist.Result ls = await("docker service ls through the Docker API", 30, () -> dockerApi("service", "ls"),
+                r -> r.exit() == 0 && r.out().contains(" web ") && r.out().contains("3/3"));
+        assertTrue(ls.out().startsWith("ID "), ls.toString());
+        long t0 = System.nanoTime();
+        Dist.Result r = node.ok("module", "update", "dockerapi", bundleJar("dockerapi").toString());
+        assertTrue(r.out().contains("module io.swarmlet.dockerapi updated"), r.toString());
+        Dist.Result again = await("docker service ls after the update", 30, () -> dockerApi("service", "ls"),
+                x -> x.exit() == 0 && x.out().contains(" web ") && x.out().contains("3/3"));
+        figures.put("update dockerapi until the docker CLI is answered again ms", String.valueOf((System.nanoTime() - t0) / 1_000_000));
+        assertEquals(ls.out(), again.out(), "the same table before and after");
+        Dist.Result scaled = dockerApi("service", "scale", "--detach", "web=4");
+        assertEquals(0, scaled.exit(), scaled.toString());
+        ClusterIT.awaitReplicas(node, "web", "4/4");
+        assertEquals(0, dockerApi("service", "scale", "--detach", "web=3").exit());
+        ClusterIT.awaitReplicas(node, "web", "3/3");
+        assertTrue(containers().containsAll(before), "the first 3 containers were never replaced");
+        assertTrue(node.ok("service", "ps", "-q", "web").out().lines().toList().containsAll(tasks.lines().toList()),
+                "nor their tasks");
     }
 }

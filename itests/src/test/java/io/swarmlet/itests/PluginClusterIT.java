@@ -24,9 +24,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
  * Cluster-wide plugins on a real cluster: a manager and a worker (a second
@@ -47,16 +45,10 @@ class PluginClusterIT {
 
     static Path root;
     static final Map<String, Member> nodes = new LinkedHashMap<>();
-    static volatile boolean anyFailed;
     static final Map<String, String> figures = new TreeMap<>();
 
     @RegisterExtension
-    static final TestWatcher WATCHER = new TestWatcher() {
-        @Override
-        public void testFailed(ExtensionContext context, Throwable cause) {
-            anyFailed = true;
-        }
-    };
+    static final AnyFailed FAILED = new AnyFailed();
 
     @BeforeAll
     static void formCluster() throws Exception {
@@ -91,7 +83,7 @@ class PluginClusterIT {
 
     @AfterAll
     static void stopCluster() throws Exception {
-        ClusterIT.stopAndClean("PluginClusterIT", root, nodes.values(), anyFailed, figures);
+        ClusterIT.stopAndClean("PluginClusterIT", root, nodes.values(), FAILED.get(), figures);
     }
 
     // ------------------------------------------------------------ helpers

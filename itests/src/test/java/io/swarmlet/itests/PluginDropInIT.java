@@ -1,5 +1,6 @@
 package io.swarmlet.itests;
 
+import io.swarmlet.api.testing.FreePorts;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Files;
@@ -78,7 +79,7 @@ class PluginDropInIT {
         Path log = state.resolve("daemon.out");
         daemon = Dist.daemon(log, java.util.Map.of("SWARMLETD_OPTS", "-Dswarmlet.deploy.dir=" + deploy),
                 "--state-dir", state.toString(), "--listen-control-api", socket.toString(),
-                "--listen-remote-api", "127.0.0.1:" + Dist.freePort(), "--listen-raft-api", "127.0.0.1:" + Dist.freePort(),
+                "--listen-remote-api", "127.0.0.1:" + FreePorts.next(), "--listen-raft-api", "127.0.0.1:" + FreePorts.next(),
                 "--hostname", "plug-01");
         Dist.awaitLeader(socket, daemon, log);
 

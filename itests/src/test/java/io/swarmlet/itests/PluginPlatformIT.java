@@ -1,5 +1,6 @@
 package io.swarmlet.itests;
 
+import io.swarmlet.api.testing.FreePorts;
 import static org.junit.Assert.*;
 import static org.ops4j.pax.exam.CoreOptions.*;
 
@@ -85,8 +86,8 @@ public class PluginPlatformIT {
                 junitBundles(),
                 frameworkProperty("swarmlet.state.dir").value(state.toString()),
                 frameworkProperty("swarmlet.control.socket").value(state.resolve("c.sock").toString()),
-                frameworkProperty("swarmlet.remote.addr").value("127.0.0.1:" + ControlApiIT.freePort()),
-                frameworkProperty("swarmlet.raft.addr").value("127.0.0.1:" + ControlApiIT.freePort()),
+                frameworkProperty("swarmlet.remote.addr").value("127.0.0.1:" + FreePorts.next()),
+                frameworkProperty("swarmlet.raft.addr").value("127.0.0.1:" + FreePorts.next()),
                 frameworkProperty("swarmlet.hostname").value("plat-01"),
                 systemProperty("org.ops4j.pax.exam.service.timeout").value("60000"),
                 systemProperty("swarmlet.it.scheduler.updated").value(updated.toString()),

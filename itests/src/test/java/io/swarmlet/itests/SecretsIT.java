@@ -27,9 +27,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
  * Secrets and configs end to end on 3 managers and 1 worker (each its own
@@ -65,21 +63,14 @@ class SecretsIT {
     /** Everything the CLI printed during the test, searched for values at the end. */
     static final StringBuilder cliOutput = new StringBuilder();
     static String unlockKey;
-    static volatile boolean anyFailed;
     static final Map<String, String> figures = new TreeMap<>();
 
     @RegisterExtension
-    static final TestWatcher WATCHER = new TestWatcher() {
-        @Override
-        public void testFailed(ExtensionContext context, Throwable cause) {
-            anyFailed = true;
-        }
-    };
+    static final AnyFailed FAILED = new AnyFailed();
 
     @BeforeAll
     static void formCluster() throws Exception {
-        assertTrue(Files.isExecutable(Dist.HOME.resolve("bin/swarmletd")), "build the distribution first: " + Dist.HOME);
-        assertEquals(0, docker("image", "inspect", IMAGE).exit(), "missing local test image " + IMAGE);
+        Dist.requireDistributionAndImages(IMAGE);
         root = Files.createTempDirectory(Path.of("/tmp"), "swl-secrets-");
         m1 = new Member(root, "sec-m1", "127.0.0.41");
         m2 = new Member(root, "sec-m2", "127.0.0.42");
@@ -108,7 +99,7 @@ class SecretsIT {
 
     @AfterAll
     static void stop() throws Exception {
-        ClusterIT.stopAndClean("SecretsIT", root, nodes.values(), anyFailed, figures);
+        ClusterIT.stopAndClean("SecretsIT", root, nodes.values(), FAILED.get(), figures);
     }
 
     // ------------------------------------------------------------ tests

@@ -1,5 +1,6 @@
 package io.swarmlet.itests;
 
+import io.swarmlet.api.testing.FreePorts;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.google.gson.JsonArray;
@@ -30,9 +31,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
  * Services on real containers: one swarmletd (its own state dir and ports)
@@ -66,32 +65,22 @@ class ServiceEndToEndIT {
     static Process daemon;
     static Path daemonOut;
     static String nodeId;
-    static volatile boolean anyFailed;
 
     /** Keeps the state dir (and its logs/swarmletd.log) when a test failed. */
     @RegisterExtension
-    static final TestWatcher WATCHER = new TestWatcher() {
-        @Override
-        public void testFailed(ExtensionContext context, Throwable cause) {
-            anyFailed = true;
-        }
-    };
+    static final AnyFailed FAILED = new AnyFailed();
 
     // ------------------------------------------------------------ the daemon
 
     @BeforeAll
     static void startDaemon() throws Exception {
-        assertTrue(Files.isExecutable(Dist.HOME.resolve("bin/swarmletd")), "build the distribution first: " + Dist.HOME);
         Dist.Result engine = docker("version", "--format", "{{.Server.Version}}");
         assertEquals(0, engine.exit(), "this test needs a running Docker Engine (.ci/setup-host.sh):\n" + engine);
-        for (String image : List.of(IMAGE_1, IMAGE_2)) {
-            Dist.Result img = docker("image", "inspect", "--format", "{{.Id}}", image);
-            assertEquals(0, img.exit(), "missing local test image " + image + " (.ci/setup-host.sh imports it):\n" + img);
-        }
+        Dist.requireDistributionAndImages(IMAGE_1, IMAGE_2);
         state = Files.createTempDirectory(Path.of("/tmp"), "swl-svc-");
         socket = state.resolve("ctl.sock");
         flags = new String[] {"--state-dir", state.toString(), "--listen-control-api", socket.toString(),
-                "--listen-remote-api", "127.0.0.1:" + Dist.freePort(), "--listen-raft-api", "127.0.0.1:" + Dist.freePort(),
+                "--listen-remote-api", "127.0.0.1:" + FreePorts.next(), "--listen-raft-api", "127.0.0.1:" + FreePorts.next(),
                 "--hostname", "svc-e2e"};
         startSwarmletd("daemon.out");
         Matcher self = Pattern.compile("(?m)^([0-9a-z]{25}) \\*\\s+svc-e2e\\s").matcher(swarmlet("node", "ls").out());
@@ -137,7 +126,7 @@ class ServiceEndToEndIT {
             forceRemoveContainers();
         }
         if (state != null && (daemon == null || !daemon.isAlive())) {
-            if (anyFailed) {
+            if (FAILED.get()) {
                 System.err.println("ServiceEndToEndIT: state dir kept for a look: " + state);
             } else {
                 try (var paths = Files.walk(state)) {

@@ -23,9 +23,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
  * The seed's stack walkthrough on a manager and two workers (each its own swarmletd on
@@ -76,23 +74,14 @@ class StackIT {
     static Path dir;
     static final Map<String, Member> nodes = new LinkedHashMap<>();
     static Member m1;
-    static volatile boolean anyFailed;
     static final Map<String, String> figures = new TreeMap<>();
 
     @RegisterExtension
-    static final TestWatcher WATCHER = new TestWatcher() {
-        @Override
-        public void testFailed(ExtensionContext context, Throwable cause) {
-            anyFailed = true;
-        }
-    };
+    static final AnyFailed FAILED = new AnyFailed();
 
     @BeforeAll
     static void formCluster() throws Exception {
-        assertTrue(Files.isExecutable(Dist.HOME.resolve("bin/swarmletd")), "build the distribution first: " + Dist.HOME);
-        for (String image : List.of(KV, COUNTER)) {
-            assertEquals(0, docker("image", "inspect", image).exit(), "missing local test image " + image + " (run .ci/setup-host.sh)");
-        }
+        Dist.requireDistributionAndImages(KV, COUNTER);
         root = Files.createTempDirectory(Path.of("/tmp"), "swl-stack-");
         dir = Files.createDirectories(root.resolve("project"));
         m1 = new Member(root, "stack-m1", "127.0.0.51");
@@ -104,7 +93,7 @@ class StackIT {
 
     @AfterAll
     static void stopCluster() throws Exception {
-        ClusterIT.stopAndClean("StackIT", root, nodes.values(), anyFailed, figures);
+        ClusterIT.stopAndClean("StackIT", root, nodes.values(), FAILED.get(), figures);
     }
 
     // ------------------------------------------------------------ tests

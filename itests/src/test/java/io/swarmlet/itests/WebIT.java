@@ -1,5 +1,6 @@
 package io.swarmlet.itests;
 
+import io.swarmlet.api.testing.FreePorts;
 import static io.swarmlet.itests.ClusterIT.await;
 import static io.swarmlet.itests.ClusterIT.docker;
 import static io.swarmlet.itests.ClusterIT.lines;
@@ -86,12 +87,11 @@ class WebIT {
 
     @BeforeAll
     static void formClusterAndOpenTheBrowser() throws Exception {
-        assertTrue(Files.isExecutable(Dist.HOME.resolve("bin/swarmletd")), "build the distribution first: " + Dist.HOME);
-        assertEquals(0, docker("image", "inspect", IMAGE).exit(), "missing local test image " + IMAGE + " (run .ci/setup-host.sh)");
+        Dist.requireDistributionAndImages(IMAGE);
         assertTrue(Files.isExecutable(Path.of(CHROMIUM)) && Files.isExecutable(Path.of(CHROMEDRIVER)),
                 "missing " + CHROMIUM + " or " + CHROMEDRIVER + ": run .ci/setup-host.sh (Debian's chromium and chromium-driver)");
         root = Files.createTempDirectory(Path.of("/tmp"), "swl-web-");
-        nodes.put("m1", new Member(root, "web-m1", "127.0.0.61").withHttp(Dist.freePort()));
+        nodes.put("m1", new Member(root, "web-m1", "127.0.0.61").withHttp(FreePorts.next()));
         nodes.put("w1", new Member(root, "web-w1", "127.0.0.62"));
         nodes.put("w2", new Member(root, "web-w2", "127.0.0.63"));
         ClusterIT.formManagerAndWorkers(nodes);

@@ -1,5 +1,6 @@
 package io.swarmlet.itests;
 
+import io.swarmlet.api.testing.FreePorts;
 import static io.swarmlet.itests.ClusterIT.await;
 import static io.swarmlet.itests.ClusterIT.docker;
 import static io.swarmlet.itests.ClusterIT.lines;
@@ -23,9 +24,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
  * The worker-only distribution (distribution/target/swarmlet-worker, built
@@ -46,16 +45,10 @@ class WorkerDistributionIT {
     static Path root;
     static Member manager;
     static Member worker;
-    static volatile boolean anyFailed;
     static final Map<String, String> figures = new TreeMap<>();
 
     @RegisterExtension
-    static final TestWatcher WATCHER = new TestWatcher() {
-        @Override
-        public void testFailed(ExtensionContext context, Throwable cause) {
-            anyFailed = true;
-        }
-    };
+    static final AnyFailed FAILED = new AnyFailed();
 
     /** Starts the worker distribution's swarmletd; output goes to {@code log}. */
     static Process workerDaemon(Path log, Map<String, String> env, List<String> flags) throws IOException {
@@ -78,9 +71,8 @@ class WorkerDistributionIT {
 
     @BeforeAll
     static void startManager() throws Exception {
-        assertTrue(Files.isExecutable(Dist.HOME.resolve("bin/swarmletd")), "build the distribution first: " + Dist.HOME);
+        Dist.requireDistributionAndImages(ClusterIT.IMAGE);
         assertTrue(Files.isExecutable(WORKER_HOME.resolve("bin/swarmletd")), "build the distribution first: " + WORKER_HOME);
-        assertEquals(0, docker("image", "inspect", ClusterIT.IMAGE).exit(), "missing local test image " + ClusterIT.IMAGE);
         root = Files.createTempDirectory(Path.of("/tmp"), "swl-wdist-");
         manager = new Member(root, "wd-m1", "127.0.0.21").withOwnDeployDir();
         manager.start();
@@ -89,7 +81,7 @@ class WorkerDistributionIT {
 
     @AfterAll
     static void stop() throws Exception {
-        ClusterIT.stopAndClean("WorkerDistributionIT", root, anyFailed, figures, worker, manager);
+        ClusterIT.stopAndClean("WorkerDistributionIT", root, FAILED.get(), figures, worker, manager);
     }
 
     @Test
@@ -112,7 +104,7 @@ class WorkerDistributionIT {
     void withoutJoinFlagsItRefusesToCreateASwarm() throws Exception {
         Path state = root.resolve("wd-alone");
         Dist.Result r = workerDaemonRun(List.of("--state-dir", state.toString(), "--listen-remote-api", "127.0.0.23:"
-                + Dist.freePort(), "--hostname", "wd-alone"));
+                + FreePorts.next(), "--hostname", "wd-alone"));
         assertEquals(1, r.exit(), r.toString());
         assertEquals("swarmletd: error: this is the worker-only distribution (swarmlet-worker): it cannot create a swarm;"
                 + " join one with --join-addr and --join-token (swarmlet swarm join-token worker)", r.err().trim());
@@ -126,7 +118,7 @@ class WorkerDistributionIT {
         String managerToken = manager.ok("swarm", "join-token", "-q", "manager").out().trim();
         Path state = root.resolve("wd-mgr");
         Dist.Result r = workerDaemonRun(List.of("--state-dir", state.toString(), "--listen-remote-api",
-                "127.0.0.23:" + Dist.freePort(), "--hostname", "wd-mgr", "--join-addr", manager.remote(),
+                "127.0.0.23:" + FreePorts.next(), "--hostname", "wd-mgr", "--join-addr", manager.remote(),
                 "--join-token", managerToken));
         assertEquals(1, r.exit(), r.toString());
         assertEquals("swarmletd: error: cannot join the cluster at " + manager.remote() + ": " + REFUSED_MANAGER_TOKEN,
