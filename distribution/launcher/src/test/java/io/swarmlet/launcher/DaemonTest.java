@@ -215,9 +215,7 @@ class DaemonTest {
     }
 
     private static int freePort() throws IOException {
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+        return io.swarmlet.api.testing.FreePorts.next();
     }
 
     @Test

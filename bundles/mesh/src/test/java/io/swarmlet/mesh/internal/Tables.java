@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -81,9 +80,7 @@ final class Tables {
     }
 
     static int freeTcpPort(InetAddress at) throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, at)) {
-            return s.getLocalPort();
-        }
+        return io.swarmlet.api.testing.FreePorts.next();
     }
 
     static int freeUdpPort(InetAddress at) throws IOException {
@@ -93,9 +90,7 @@ final class Tables {
     }
 
     static int freeTcpPort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+        return io.swarmlet.api.testing.FreePorts.next();
     }
 
     static int freeUdpPort() throws IOException {

@@ -539,9 +539,7 @@ class DockerExecutorTest {
 
     /** A port nothing listens on now (the engine could still lose a race for it; unlikely within a test). */
     static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+        return io.swarmlet.api.testing.FreePorts.next();
     }
 
     /** GET / on 127.0.0.1:port, until it answers 200 (the server starts just after the container does). */
