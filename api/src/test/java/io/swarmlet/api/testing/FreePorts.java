@@ -56,7 +56,8 @@ public final class FreePorts {
 
     private static int lowestEphemeral() {
         try {
-            String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
+            // readAllLines: readString trusts the size procfs reports and reads too little
+            String range = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim();
             int low = Integer.parseInt(range.split("\\s+")[0]);
             if (low <= FIRST + 1_000) {
                 throw new IllegalStateException("the ephemeral port range starts at " + low
