@@ -10,11 +10,11 @@ import io.swarmlet.api.security.DataKey;
 import io.swarmlet.api.security.NodeCredentials;
 import io.swarmlet.api.store.Kind;
 import io.swarmlet.api.store.Store;
+import io.swarmlet.api.testing.FreePorts;
 import io.swarmlet.api.types.NodeRole;
 import io.swarmlet.api.types.Task;
 import io.swarmlet.store.internal.TestCerts;
 import java.io.File;
-import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -56,7 +56,7 @@ class StoreBundleIT {
             assertNull(store.getHeaders().get(Constants.EXPORT_PACKAGE), "the store bundle exports nothing");
             store.start();
 
-            int port = io.swarmlet.api.testing.FreePorts.next();
+            int port = FreePorts.next();
             Node node = new Node(tmp.resolve("state"), "127.0.0.1:" + port);
             system.registerService(LocalNode.class, node, null);
             // the store runs on managers only, with their certificates on the raft transport

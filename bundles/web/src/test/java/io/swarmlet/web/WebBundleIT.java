@@ -7,10 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.swarmlet.api.store.ReadTx;
 import io.swarmlet.api.store.Store;
+import io.swarmlet.api.testing.FreePorts;
 import io.swarmlet.api.types.Node;
-import java.io.IOException;
 import java.net.ConnectException;
-import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -42,10 +41,6 @@ class WebBundleIT {
 
     @TempDir
     Path tmp;
-
-    private static int freePort() throws IOException {
-        return io.swarmlet.api.testing.FreePorts.next();
-    }
 
     /** A store with one node and nothing else. */
     private static final class OneNodeStore implements Store {
@@ -111,7 +106,7 @@ class WebBundleIT {
         try (JarFile j = new JarFile(jar)) {
             assertNull(j.getManifest().getMainAttributes().getValue(Constants.EXPORT_PACKAGE), "exports nothing");
         }
-        int port = freePort();
+        int port = FreePorts.next();
         String base = "http://127.0.0.1:" + port;
         try (BareFelix felix = BareFelix.start(tmp.resolve("felix-cache"), Map.of("swarmlet.http.addr", "127.0.0.1:" + port))) {
             BundleContext system = felix.system();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.swarmlet.api.testing.FreePorts;
 import io.swarmlet.launcher.testbundle.StateActivator;
 import java.io.IOException;
 import java.io.InputStream;
@@ -214,14 +215,10 @@ class DaemonTest {
         assertTrue(e.getMessage().startsWith("cannot create state directory " + file.resolve("sub")), e.getMessage());
     }
 
-    private static int freePort() throws IOException {
-        return io.swarmlet.api.testing.FreePorts.next();
-    }
-
     @Test
     void theWebConsoleIsInTheReadyLineAndTheFrameworkProperties() throws Exception {
         Path home = home("web", bundle("t.web", "X-State", "ready", "X-Node-Id", "abc123"));
-        HostPort addr = HostPort.parse("127.0.0.1:" + freePort());
+        HostPort addr = HostPort.parse("127.0.0.1:" + FreePorts.next());
         Started d = new Started(home, "st-web", 30, new WebConsole(addr, false, null, null));
         await(() -> d.err().contains("swarmletd: ready"), "the ready line");
         assertEquals("swarmletd: ready (node abc123, control API at " + tmp.resolve("st-web.sock")
@@ -264,7 +261,7 @@ class DaemonTest {
                     + " (--listen-http): address already in use"), d.err());
         }
         Path cert = tmp.resolve("no-such-cert.pem");
-        Started d = new Started(home, "st-web-cert", 30, new WebConsole(HostPort.parse("127.0.0.1:" + freePort()), false,
+        Started d = new Started(home, "st-web-cert", 30, new WebConsole(HostPort.parse("127.0.0.1:" + FreePorts.next()), false,
                 cert, tmp.resolve("key.pem")));
         assertEquals(1, d.status());
         assertEquals("swarmletd: error: cannot read " + cert + " (--http-tls-cert): no such file", d.err().trim());

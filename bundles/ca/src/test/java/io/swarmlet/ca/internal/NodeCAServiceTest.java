@@ -18,6 +18,7 @@ import io.swarmlet.api.remote.IssueNodeCertificateRequest;
 import io.swarmlet.api.remote.RenewNodeCertificateRequest;
 import io.swarmlet.api.security.NodeCertificates;
 import io.swarmlet.api.store.Kind;
+import io.swarmlet.api.testing.FreePorts;
 import io.swarmlet.api.types.Node;
 import io.swarmlet.api.types.NodeRole;
 import io.swarmlet.api.types.NodeSpec;
@@ -227,7 +228,7 @@ class NodeCAServiceTest {
     void managerOfAnotherCaIsRefused() throws Exception {
         // another cluster's manager: its own root CA
         TestCluster.TestNode other = new TestCluster.TestNode("othernode0000000000000001", "othercluster0000000000001",
-                tmp.resolve("other"), "127.0.0.1:" + TestCluster.freePort());
+                tmp.resolve("other"), "127.0.0.1:" + FreePorts.next());
         NodeCredentialsImpl otherCreds = new NodeCredentialsImpl(other, TestCluster.settings(), r -> {});
         otherCreds.start();
         CertificateAuthorityImpl otherCa = new CertificateAuthorityImpl(otherCreds.rootCertificate(),
@@ -245,7 +246,7 @@ class NodeCAServiceTest {
 
     @Test
     void unreachableManagerSaysSo() throws Exception {
-        String nowhere = "127.0.0.1:" + TestCluster.freePort();
+        String nowhere = "127.0.0.1:" + FreePorts.next();
         JoinException e = assertThrows(JoinException.class,
                 () -> JoinClient.join(nowhere, cluster.workerToken(), "w", "127.0.0.1:7000", Duration.ofSeconds(5)));
         assertTrue(e.getMessage().startsWith("cannot reach the manager at " + nowhere + ": "), e.getMessage());
@@ -255,7 +256,7 @@ class NodeCAServiceTest {
     @Test
     void aNodeThatIsNotAManagerSaysSo() throws Exception {
         TestCluster.TestNode worker = new TestCluster.TestNode("workernode000000000000001", cluster.clusterId,
-                tmp.resolve("w"), "127.0.0.1:" + TestCluster.freePort());
+                tmp.resolve("w"), "127.0.0.1:" + FreePorts.next());
         try (Transports.Listener w = Transports.serveTls(worker.advertiseAddr(), "test-worker",
                 List.of(new NodeCAService(null, null, worker).bindService()),
                 cluster.credentials.keyManager(), cluster.credentials.trustManager())) {
@@ -269,7 +270,7 @@ class NodeCAServiceTest {
     void aServerWithAWorkerCertificateCannotIssue() throws Exception {
         JoinResult w = join(cluster.workerToken(), "w");
         RenewableKeyManager workerKeys = new RenewableKeyManager(Pki.readPrivateKey(w.keyPem()), Pki.readCertificate(w.certificatePem()));
-        String a = "127.0.0.1:" + TestCluster.freePort();
+        String a = "127.0.0.1:" + FreePorts.next();
         try (Transports.Listener l = Transports.serveTls(a, "test-worker-cert", List.of(cluster.service.bindService()),
                 workerKeys, cluster.credentials.trustManager())) {
             JoinException e = assertThrows(JoinException.class,

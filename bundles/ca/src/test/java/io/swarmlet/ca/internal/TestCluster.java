@@ -4,6 +4,7 @@ import io.swarmlet.api.node.LocalNode;
 import io.swarmlet.api.security.DataKey;
 import io.swarmlet.api.store.Kind;
 import io.swarmlet.api.store.Store;
+import io.swarmlet.api.testing.FreePorts;
 import io.swarmlet.api.types.Annotations;
 import io.swarmlet.api.types.CAConfig;
 import io.swarmlet.api.types.Cluster;
@@ -20,8 +21,6 @@ import io.swarmlet.ca.pki.Pki;
 import io.swarmlet.ca.pki.StateDir;
 import io.swarmlet.grpc.Transports;
 import io.swarmlet.store.internal.SingleNodeStore;
-import java.io.IOException;
-import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -69,7 +68,7 @@ final class TestCluster implements AutoCloseable {
     }
 
     TestCluster(Path dir, Duration certExpiry) throws Exception {
-        addr = "127.0.0.1:" + freePort();
+        addr = "127.0.0.1:" + FreePorts.next();
         clusterId = SingleNodeStore.CLUSTER_ID;
         managerNode = new TestNode(managerId, clusterId, dir.resolve("manager"), addr);
         credentials = new NodeCredentialsImpl(managerNode, settings(), roleChanges::add);
@@ -142,10 +141,6 @@ final class TestCluster implements AutoCloseable {
 
     int nodeCount() {
         return store.view(tx -> tx.all(Kind.NODE).size());
-    }
-
-    static int freePort() throws IOException {
-        return io.swarmlet.api.testing.FreePorts.next();
     }
 
     @Override

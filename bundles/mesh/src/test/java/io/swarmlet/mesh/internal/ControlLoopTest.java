@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.swarmlet.api.dispatcher.Dispatcher;
+import io.swarmlet.api.testing.FreePorts;
 import io.swarmlet.api.types.MeshStatus;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -63,7 +64,7 @@ class ControlLoopTest {
     @Test
     void followsTheTableAndReportsCountersWhenTheyChange() throws Exception {
         FakeDispatcher leader = new FakeDispatcher();
-        int port = Tables.freeTcpPort();
+        int port = FreePorts.next();
         leader.publish(table(1, tcp("web", port, backend.address())));
         swap(leader);
         Eventually.await(() -> mesh.routes().getVersion() == 1, () -> "table 1 applied");
@@ -81,7 +82,7 @@ class ControlLoopTest {
         assertEquals(reports, leader.reports.size(), "unchanged counters are not reported again");
 
         // a new table version is picked up by the long poll
-        int second = Tables.freeTcpPort();
+        int second = FreePorts.next();
         leader.publish(table(2, tcp("web", port, backend.address()), tcp("api", second, backend.address())));
         Eventually.await(() -> mesh.routes().getVersion() == 2, () -> "table 2 applied");
         assertEquals("a there", request(second, "there"));
@@ -91,13 +92,13 @@ class ControlLoopTest {
     @Test
     void aNewLeaderIsAskedAtOnceEvenWithTheSameVersionNumber() throws Exception {
         FakeDispatcher old = new FakeDispatcher();
-        int port = Tables.freeTcpPort();
+        int port = FreePorts.next();
         old.publish(table(5, tcp("web", port, backend.address())));
         swap(old);
         Eventually.await(() -> mesh.routes().getVersion() == 5, () -> "old table");
 
         FakeDispatcher fresh = new FakeDispatcher();
-        int other = Tables.freeTcpPort();
+        int other = FreePorts.next();
         fresh.publish(table(5, tcp("api", other, backend.address()))); // numbered its own way
         long start = System.nanoTime();
         swap(fresh);
@@ -113,7 +114,7 @@ class ControlLoopTest {
     @Test
     void keepsTheLastTableWhileTheDispatcherFailsAndRecovers() throws Exception {
         FakeDispatcher leader = new FakeDispatcher();
-        int port = Tables.freeTcpPort();
+        int port = FreePorts.next();
         leader.failures.set(3);
         leader.publish(table(1, tcp("web", port, backend.address())));
         swap(leader);

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.swarmlet.api.testing.FreePorts;
 import io.swarmlet.api.types.PortConfig;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -77,7 +78,7 @@ class LoopbackAddressesTest {
         TcpBackend backend = new TcpBackend("task", TcpBackend.Mode.LINES);
         RoutingMesh mesh = new RoutingMesh(Tables.settings(false, true, 53), new Balancers());
         try (backend; mesh) {
-            int port = Tables.freeTcpPort();
+            int port = FreePorts.next();
             mesh.apply(table(1, vipRoute("web", B, PortConfig.Protocol.TCP, port, backend.address())));
             assertTrue(onLoopback().contains("inet " + B + "/32 "), onLoopback());
             assertEquals("", Tables.stats(mesh, PortConfig.Protocol.TCP, port).getListenError());

@@ -79,18 +79,10 @@ final class Tables {
         return z.build();
     }
 
-    static int freeTcpPort(InetAddress at) throws IOException {
-        return io.swarmlet.api.testing.FreePorts.next();
-    }
-
     static int freeUdpPort(InetAddress at) throws IOException {
         try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(at, 0))) {
             return s.getLocalPort();
         }
-    }
-
-    static int freeTcpPort() throws IOException {
-        return io.swarmlet.api.testing.FreePorts.next();
     }
 
     static int freeUdpPort() throws IOException {

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.swarmlet.api.testing.FreePorts;
 import io.swarmlet.api.types.MeshPortStats;
 import io.swarmlet.api.types.PortConfig;
 import java.io.BufferedReader;
@@ -99,7 +100,7 @@ class TcpMeshTest {
         TcpBackend a = backend("a", TcpBackend.Mode.LINES);
         TcpBackend b = backend("b", TcpBackend.Mode.LINES);
         TcpBackend c = backend("c", TcpBackend.Mode.LINES);
-        int port = Tables.freeTcpPort();
+        int port = FreePorts.next();
         mesh(epoll).apply(table(1, tcp("web", port, a.address(), b.address(), c.address())));
         assertEquals(epoll && io.netty.channel.epoll.Epoll.isAvailable() ? "epoll" : "nio", mesh.transport().name());
 
@@ -122,10 +123,10 @@ class TcpMeshTest {
 
     @Test
     void aRefusingBackendIsSkippedAndTheConnectionStillSucceeds() throws Exception {
-        int dead = Tables.freeTcpPort(); // nothing listens there
+        int dead = FreePorts.next(); // nothing listens there
         TcpBackend a = backend("a", TcpBackend.Mode.LINES);
         TcpBackend b = backend("b", TcpBackend.Mode.LINES);
-        int port = Tables.freeTcpPort();
+        int port = FreePorts.next();
         mesh(true).apply(table(1, tcp("web", port,
                 new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), dead), a.address(), b.address())));
 
@@ -147,7 +148,7 @@ class TcpMeshTest {
     void aBackendThatClosesWithoutAnsweringIsSkippedAndTheRequestSentAgain(String how) throws Exception {
         TcpBackend dying = backend("dying", TcpBackend.Mode.valueOf(how));
         TcpBackend a = backend("a", TcpBackend.Mode.LINES);
-        int port = Tables.freeTcpPort();
+        int port = FreePorts.next();
         mesh(true).apply(table(1, tcp("web", port, dying.address(), a.address())));
         for (int i = 0; i < 10; i++) {
             assertEquals("a x" + i, request(port, "x" + i), "every request is answered, by the backend that answers");
@@ -171,13 +172,13 @@ class TcpMeshTest {
     void aLocalTaskIsReachedAtItsContainerAddressAndElseAtItsNodePort() throws Exception {
         TcpBackend container = backend("container", TcpBackend.Mode.LINES);
         TcpBackend nodePort = backend("nodeport", TcpBackend.Mode.LINES);
-        int port = Tables.freeTcpPort();
+        int port = FreePorts.next();
         // reachable directly: the node port is not used
         mesh(true).apply(table(1, localRoute(port, container.port(), nodePort.port())));
         assertEquals("container x", request(port, "x"));
         assertEquals(0, nodePort.accepted.get());
         // the container address refuses (nothing on the target port there): its node port serves, no error counted
-        int dead = Tables.freeTcpPort();
+        int dead = FreePorts.next();
         mesh.apply(table(2, localRoute(port, dead, nodePort.port())));
         assertEquals("nodeport y", request(port, "y"));
         assertEquals(0, Tables.stats(mesh, PortConfig.Protocol.TCP, port).getBackendErrors());
@@ -187,7 +188,7 @@ class TcpMeshTest {
     @Test
     void aBackendThatAnsweredAndThenDiesIsNotRetried() throws Exception {
         TcpBackend a = backend("a", TcpBackend.Mode.LINES);
-        int port = Tables.freeTcpPort();
+        int port = FreePorts.next();
         mesh(true).apply(table(1, tcp("web", port, a.address())));
         try (Line c = new Line(port)) {
             assertEquals("a one", c.ask("one"));
@@ -206,10 +207,10 @@ class TcpMeshTest {
 
     @Test
     void noBackendLeftClosesTheClient() throws Exception {
-        int dead = Tables.freeTcpPort();
-        int port = Tables.freeTcpPort();
+        int dead = FreePorts.next();
+        int port = FreePorts.next();
         mesh(true).apply(table(1, tcp("web", port, new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), dead)),
-                tcp("empty", Tables.freeTcpPort())));
+                tcp("empty", FreePorts.next())));
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
             s.setSoTimeout(5_000);
             assertEquals(-1, s.getInputStream().read());
@@ -223,7 +224,7 @@ class TcpMeshTest {
     void aTableChangeStopsNewConnectionsToARemovedBackendButKeepsOpenOnes() throws Exception {
         TcpBackend a = backend("a", TcpBackend.Mode.LINES);
         TcpBackend b = backend("b", TcpBackend.Mode.LINES);
-        int port = Tables.freeTcpPort();
+        int port = FreePorts.next();
         mesh(true).apply(table(1, tcp("web", port, a.address(), b.address())));
 
         try (Line open = new Line(port)) {
@@ -247,8 +248,8 @@ class TcpMeshTest {
     @Test
     void aRemovedRouteFreesThePortButKeepsOpenConnections() throws Exception {
         TcpBackend a = backend("a", TcpBackend.Mode.LINES);
-        int port = Tables.freeTcpPort();
-        int other = Tables.freeTcpPort();
+        int port = FreePorts.next();
+        int other = FreePorts.next();
         mesh(true).apply(table(1, tcp("web", port, a.address()), tcp("api", other, a.address())));
         try (Line open = new Line(port)) {
             assertEquals("a one", open.ask("one"));
@@ -265,8 +266,8 @@ class TcpMeshTest {
     @Test
     void aPortTakenByAnotherProgramReportsAListenErrorAndTheOthersWork() throws Exception {
         TcpBackend a = backend("a", TcpBackend.Mode.LINES);
-        int taken = Tables.freeTcpPort();
-        int free = Tables.freeTcpPort();
+        int taken = FreePorts.next();
+        int free = FreePorts.next();
         ServerSocket squatter = new ServerSocket(taken, 10, InetAddress.getLoopbackAddress());
         try {
             mesh(true).apply(table(1, tcp("web", taken, a.address()), tcp("api", free, a.address())));
@@ -286,7 +287,7 @@ class TcpMeshTest {
     @ValueSource(booleans = {true, false})
     void bytesAreRelayedBothWaysWithBackpressureAndCounted(boolean epoll) throws Exception {
         TcpBackend echo = backend("echo", TcpBackend.Mode.ECHO);
-        int port = Tables.freeTcpPort();
+        int port = FreePorts.next();
         mesh(epoll).apply(table(1, tcp("echo", port, echo.address())));
 
         byte[] data = new byte[8 * 1024 * 1024];
@@ -323,7 +324,7 @@ class TcpMeshTest {
     @ValueSource(booleans = {true, false})
     void halfCloseIsPassedOnAndTheAnswerStillArrives(boolean epoll) throws Exception {
         TcpBackend counter = backend("count", TcpBackend.Mode.COUNT);
-        int port = Tables.freeTcpPort();
+        int port = FreePorts.next();
         mesh(epoll).apply(table(1, tcp("count", port, counter.address())));
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
             s.setSoTimeout(5_000);
@@ -360,7 +361,7 @@ class TcpMeshTest {
 
     private void aLargeAnswerAfterHalfCloseReachesASlowReaderWhole(boolean epoll) throws Exception {
         TcpBackend download = backend("dl", TcpBackend.Mode.DOWNLOAD);
-        int port = Tables.freeTcpPort();
+        int port = FreePorts.next();
         mesh(epoll).apply(table(1, tcp("dl", port, download.address())));
         for (int round = 0; round < 3; round++) {
             try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
@@ -396,7 +397,7 @@ class TcpMeshTest {
     void aBackendDyingMidStreamClosesItsClientAndTheNextConnectionGoesElsewhere() throws Exception {
         TcpBackend a = backend("a", TcpBackend.Mode.LINES);
         TcpBackend b = backend("b", TcpBackend.Mode.LINES);
-        int port = Tables.freeTcpPort();
+        int port = FreePorts.next();
         mesh(true).apply(table(1, tcp("web", port, a.address(), b.address())));
         try (Line c = new Line(port)) {
             String first = c.ask("hi");
@@ -423,7 +424,7 @@ class TcpMeshTest {
     @Test
     void closingTheMeshIsQuickAndEndsEveryConnection() throws Exception {
         TcpBackend a = backend("a", TcpBackend.Mode.LINES);
-        int port = Tables.freeTcpPort();
+        int port = FreePorts.next();
         mesh(true).apply(table(1, tcp("web", port, a.address())));
         List<Line> clients = new ArrayList<>();
         try {
@@ -451,7 +452,7 @@ class TcpMeshTest {
     void anUnknownStrategyFallsBackToRoundRobin() throws Exception {
         TcpBackend a = backend("a", TcpBackend.Mode.LINES);
         TcpBackend b = backend("b", TcpBackend.Mode.LINES);
-        int port = Tables.freeTcpPort();
+        int port = FreePorts.next();
         mesh = new RoutingMesh(Tables.settings(true, Duration.ofSeconds(60)), new Balancers()); // nothing installed
         mesh.apply(table(1, tcp("web", port, a.address(), b.address()).toBuilder().setLbStrategy("magic").build()));
         List<String> answers = new ArrayList<>();

@@ -7,6 +7,7 @@ import static io.swarmlet.mesh.internal.Tables.zone;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.swarmlet.api.testing.FreePorts;
 import io.swarmlet.api.types.MeshBackend;
 import io.swarmlet.api.types.MeshPortStats;
 import io.swarmlet.api.types.MeshRoute;
@@ -77,8 +78,8 @@ class VipMeshTest {
     @ValueSource(booleans = {true, false})
     void severalMeshesOfOneHostListenOnTheSameVip(boolean epoll) throws Exception {
         TcpBackend a = backend("a");
-        int port = Tables.freeTcpPort(InetAddress.getByName(VIP));
-        int ingress = Tables.freeTcpPort();
+        int port = FreePorts.next();
+        int ingress = FreePorts.next();
         MeshRoutes t = table(1, tcp("web", ingress, a.address()), vipRoute("web", VIP, PortConfig.Protocol.TCP, port,
                 a.address()));
         RoutingMesh one = mesh(epoll, true);
@@ -152,7 +153,7 @@ class VipMeshTest {
     @Test
     void addressesAreMadeLocalBeforeListeningAndTheOnesAddedLeaveWithTheTable() throws Exception {
         TcpBackend a = backend("a");
-        int port = Tables.freeTcpPort(InetAddress.getByName(VIP));
+        int port = FreePorts.next();
         addresses.present.add(VIP2); // another node of this host added it
         RoutingMesh m = mesh(false, true);
         m.apply(MeshRoutes.newBuilder(table(1, vipRoute("web", VIP, PortConfig.Protocol.TCP, port, a.address()),
@@ -186,7 +187,7 @@ class VipMeshTest {
     @Test
     void aVipThatCannotBeMadeLocalIsAListenErrorAndRetried() throws Exception {
         TcpBackend a = backend("a");
-        int port = Tables.freeTcpPort(InetAddress.getByName(VIP));
+        int port = FreePorts.next();
         addresses.failing = true;
         RoutingMesh m = mesh(false, true);
         m.apply(table(1, vipRoute("web", VIP, PortConfig.Protocol.TCP, port, a.address())));
@@ -203,8 +204,8 @@ class VipMeshTest {
     @Test
     void withVipsOffOnlyTheIngressPortsAreTaken() throws Exception {
         TcpBackend a = backend("a");
-        int port = Tables.freeTcpPort(InetAddress.getByName(VIP));
-        int ingress = Tables.freeTcpPort();
+        int port = FreePorts.next();
+        int ingress = FreePorts.next();
         RoutingMesh m = mesh(false, false);
         m.apply(MeshRoutes.newBuilder(table(1, tcp("web", ingress, a.address()),
                 vipRoute("web", VIP, PortConfig.Protocol.TCP, port, a.address())))

@@ -2,7 +2,6 @@ package io.swarmlet.store.internal;
 
 import io.swarmlet.api.metrics.MemoryMetrics;
 import static io.swarmlet.store.internal.TestSupport.config;
-import static io.swarmlet.store.internal.TestSupport.freePort;
 import static io.swarmlet.store.internal.TestSupport.node;
 import static io.swarmlet.store.internal.TestSupport.service;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -10,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.swarmlet.api.store.Kind;
+import io.swarmlet.api.testing.FreePorts;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -27,7 +27,7 @@ class RaftMetricsTest {
         RaftMetrics raftMetrics = new RaftMetrics(notifier::isLeader);
         MemoryMetrics metrics = new MemoryMetrics();
         raftMetrics.bind(metrics);
-        ReplicatedStore store = new ReplicatedStore(node(stateDir, freePort()), config(), notifier);
+        ReplicatedStore store = new ReplicatedStore(node(stateDir, FreePorts.next()), config(), notifier);
         store.setMetrics(raftMetrics);
         try {
             store.start();

@@ -1,7 +1,6 @@
 package io.swarmlet.store.internal;
 
 import static io.swarmlet.store.internal.TestSupport.await;
-import static io.swarmlet.store.internal.TestSupport.freePort;
 import static io.swarmlet.store.internal.TestSupport.node;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -13,6 +12,7 @@ import io.swarmlet.api.store.Kind;
 import io.swarmlet.api.store.LeadershipListener;
 import io.swarmlet.api.store.RaftMembership;
 import io.swarmlet.api.store.Store;
+import io.swarmlet.api.testing.FreePorts;
 import io.swarmlet.api.types.NodeRole;
 import java.lang.reflect.Field;
 import java.lang.reflect.Proxy;
@@ -109,7 +109,7 @@ class RaftStoreComponentTest {
 
     @Test
     void registersTheStoreOnceLeaderAndUnregistersOnDeactivate() throws Exception {
-        TestSupport.TestNode node = node(stateDir, freePort());
+        TestSupport.TestNode node = node(stateDir, FreePorts.next());
         RaftStore c = component(node);
         List<Boolean> told = new CopyOnWriteArrayList<>();
         LeadershipListener listener = told::add;
@@ -164,7 +164,7 @@ class RaftStoreComponentTest {
 
     @Test
     void demotionDiscardsTheRaftStateButOtherStopsKeepIt() throws Exception {
-        TestSupport.TestNode node = node(stateDir, freePort());
+        TestSupport.TestNode node = node(stateDir, FreePorts.next());
         RaftStore c = component(node);
         c.activate(context(), config());
         await("the Store service", Duration.ofSeconds(60), () -> registeredStore() != null);
@@ -192,10 +192,10 @@ class RaftStoreComponentTest {
     @Test
     void withTheForceNewClusterPropertyAManagerOfALostGroupStartsAloneWithItsData() throws Exception {
         // a group of two managers that wrote something, then lost its second manager for good
-        TestSupport.TestNode node = node(stateDir, freePort());
+        TestSupport.TestNode node = node(stateDir, FreePorts.next());
         ReplicatedStore first = new ReplicatedStore(node, TestSupport.config(), null);
         TestSupport.TestNode second = new TestSupport.TestNode("node0000000000000000000002", node.clusterId(),
-                stateDir.resolveSibling(stateDir.getFileName() + "-second"), "127.0.0.1:" + freePort());
+                stateDir.resolveSibling(stateDir.getFileName() + "-second"), "127.0.0.1:" + FreePorts.next());
         ReplicatedStore other = new ReplicatedStore(second, TestSupport.config(), null);
         try {
             first.start();

@@ -2,7 +2,6 @@ package io.swarmlet.store.internal;
 
 import static io.swarmlet.store.internal.TestSupport.await;
 import static io.swarmlet.store.internal.TestSupport.config;
-import static io.swarmlet.store.internal.TestSupport.freePort;
 import static io.swarmlet.store.internal.TestSupport.node;
 import static io.swarmlet.store.internal.TestSupport.service;
 import static io.swarmlet.store.internal.TestSupport.task;
@@ -12,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.swarmlet.api.store.Kind;
+import io.swarmlet.api.testing.FreePorts;
 import io.swarmlet.api.types.Service;
 import io.swarmlet.api.types.StoreObject;
 import java.io.IOException;
@@ -59,7 +59,7 @@ class RecoveryTest {
 
     private int port() throws IOException {
         if (port == 0) {
-            port = freePort();
+            port = FreePorts.next();
         }
         return port;
     }
@@ -263,7 +263,7 @@ class RecoveryTest {
     void storageInUseByAnotherStoreIsRefused() throws Exception {
         ReplicatedStore first = start(config());
         writeSome(first, "a", 2);
-        TestSupport.TestNode second = node(stateDir, freePort());
+        TestSupport.TestNode second = node(stateDir, FreePorts.next());
         StartupException e = assertThrows(StartupException.class, () -> start(second, config()));
         assertEquals("raft storage " + first.raftDir() + " is locked by another process; stop the other swarmletd"
                 + " that uses this state dir, or use another state dir", e.getMessage());

@@ -2,7 +2,6 @@ package io.swarmlet.store.internal;
 
 import static io.swarmlet.store.internal.TestSupport.await;
 import static io.swarmlet.store.internal.TestSupport.config;
-import static io.swarmlet.store.internal.TestSupport.freePort;
 import static io.swarmlet.store.internal.TestSupport.node;
 import static io.swarmlet.store.internal.TestSupport.service;
 import static io.swarmlet.store.internal.TestSupport.task;
@@ -19,6 +18,7 @@ import io.swarmlet.api.store.StoreEvent.Action;
 import io.swarmlet.api.store.StoreException;
 import io.swarmlet.api.store.StoreException.Reason;
 import io.swarmlet.api.store.Watch;
+import io.swarmlet.api.testing.FreePorts;
 import io.swarmlet.api.types.Service;
 import io.swarmlet.api.types.StoreTransaction;
 import io.swarmlet.api.types.Task;
@@ -48,7 +48,7 @@ class ReplicatedStoreTest {
     private final List<ReplicatedStore> open = new ArrayList<>();
 
     private ReplicatedStore start(StoreConfig config, LeadershipNotifier notifier) throws Exception {
-        ReplicatedStore store = new ReplicatedStore(node(stateDir, freePort()), config, notifier);
+        ReplicatedStore store = new ReplicatedStore(node(stateDir, FreePorts.next()), config, notifier);
         open.add(store);
         store.start();
         return store;

@@ -3,9 +3,8 @@ package io.swarmlet.store.internal;
 import io.swarmlet.api.node.LocalNode;
 import io.swarmlet.api.store.LeadershipListener;
 import io.swarmlet.api.store.Store;
+import io.swarmlet.api.testing.FreePorts;
 import io.swarmlet.api.types.Ids;
-import java.io.IOException;
-import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -31,7 +30,7 @@ public final class SingleNodeStore implements AutoCloseable {
 
     /** Starts a store whose only member is {@code nodeId}, and waits until it leads. */
     public static SingleNodeStore start(Path stateDir, String nodeId) throws Exception {
-        return start(new TestNode(nodeId, CLUSTER_ID, stateDir, "127.0.0.1:" + freePort()));
+        return start(new TestNode(nodeId, CLUSTER_ID, stateDir, "127.0.0.1:" + FreePorts.next()));
     }
 
     /**
@@ -39,7 +38,7 @@ public final class SingleNodeStore implements AutoCloseable {
      * one JVM do not share Ratis' JMX names.
      */
     public static SingleNodeStore start(Path stateDir) throws Exception {
-        return start(new TestNode(Ids.newId(), Ids.newId(), stateDir, "127.0.0.1:" + freePort()));
+        return start(new TestNode(Ids.newId(), Ids.newId(), stateDir, "127.0.0.1:" + FreePorts.next()));
     }
 
     private static SingleNodeStore start(LocalNode node) throws Exception {
@@ -75,10 +74,6 @@ public final class SingleNodeStore implements AutoCloseable {
     public void close() {
         store.close();
         notifier.close();
-    }
-
-    private static int freePort() throws IOException {
-        return io.swarmlet.api.testing.FreePorts.next();
     }
 
     private record TestNode(String nodeId, String clusterId, Path stateDir, String raftAddr) implements LocalNode {

@@ -1,5 +1,6 @@
 package io.swarmlet.store.internal;
 
+import io.swarmlet.api.testing.FreePorts;
 import io.swarmlet.api.types.Ids;
 import io.swarmlet.api.types.NodeRole;
 import java.nio.file.Files;
@@ -106,7 +107,7 @@ final class TestCluster implements AutoCloseable {
 
     /** Adds a manager (not started). */
     Member add() throws Exception {
-        Member m = new Member(Files.createDirectories(root.resolve("m" + members.size())), TestSupport.freePort());
+        Member m = new Member(Files.createDirectories(root.resolve("m" + members.size())), FreePorts.next());
         if (ca != null) {
             m.tls = TestCerts.issue(ca, m.nodeId, clusterId, NodeRole.MANAGER).tls();
         }

@@ -5,8 +5,6 @@ import io.swarmlet.api.types.Annotations;
 import io.swarmlet.api.types.Service;
 import io.swarmlet.api.types.ServiceSpec;
 import io.swarmlet.api.types.Task;
-import java.io.IOException;
-import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
@@ -28,10 +26,6 @@ final class TestSupport {
 
     static TestNode node(Path stateDir, int port) {
         return new TestNode("node0000000000000000000001", "cluster0000000000000000001", stateDir, "127.0.0.1:" + port);
-    }
-
-    static int freePort() throws IOException {
-        return io.swarmlet.api.testing.FreePorts.next();
     }
 
     /** Test defaults: small snapshots threshold off, quick timeouts. */

@@ -1,10 +1,10 @@
 package io.swarmlet.store.internal;
 
-import static io.swarmlet.store.internal.TestSupport.freePort;
 import static io.swarmlet.store.internal.TestSupport.node;
 import static io.swarmlet.store.internal.TestSupport.task;
 
 import io.swarmlet.api.store.Kind;
+import io.swarmlet.api.testing.FreePorts;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -52,7 +52,7 @@ class WriteProbeTest {
             System.out.printf("baseline (fsync'd %d-byte appends, 1 writer): %.0f writes/s, p50 %.2f ms, p99 %.2f ms%n",
                     size, base.length / (belapsed / 1e9), base[base.length / 2] / 1e6, base[(int) (base.length * 0.99)] / 1e6);
         }
-        ReplicatedStore store = new ReplicatedStore(node(dir, freePort()),
+        ReplicatedStore store = new ReplicatedStore(node(dir, FreePorts.next()),
                 StoreConfig.DEFAULTS.withLocalSubmit(!viaClient), null);
         store.start();
         try {

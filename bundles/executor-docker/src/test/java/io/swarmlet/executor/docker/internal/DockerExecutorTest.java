@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Container;
+import io.swarmlet.api.testing.FreePorts;
 import io.swarmlet.api.types.Annotations;
 import io.swarmlet.api.types.ContainerSpec;
 import io.swarmlet.api.types.Endpoint;
@@ -487,7 +488,7 @@ class DockerExecutorTest {
 
     @Test
     void aHostModePortBindsThePublishedPort() throws Exception {
-        int free = freePort();
+        int free = FreePorts.next();
         PortConfig host = port("admin", 80, free, PortConfig.PublishMode.HOST);
         Controller c = executor.controller(withPorts(task("hostmode", 1, httpd(), ResourceRequirements.getDefaultInstance()),
                 host));
@@ -514,7 +515,7 @@ class DockerExecutorTest {
 
     @Test
     void aHostPortTakenByAnotherTaskIsAClearError() throws Exception {
-        int free = freePort();
+        int free = FreePorts.next();
         Controller first = executor.controller(withPorts(task("first", 1, httpd(),
                 ResourceRequirements.getDefaultInstance()), port("", 80, free, PortConfig.PublishMode.HOST)));
         first.prepare();
@@ -535,11 +536,6 @@ class DockerExecutorTest {
         assertEquals("invalid spec for task " + task.getId() + ": sctp ports are not supported (port 80/sctp)",
                 e.getMessage());
         assertTrue(containers(Map.of(TaskContainer.TASK_ID, task.getId())).isEmpty());
-    }
-
-    /** A port nothing listens on now (the engine could still lose a race for it; unlikely within a test). */
-    static int freePort() throws IOException {
-        return io.swarmlet.api.testing.FreePorts.next();
     }
 
     /** GET / on 127.0.0.1:port, until it answers 200 (the server starts just after the container does). */
