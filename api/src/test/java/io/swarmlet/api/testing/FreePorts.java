@@ -2,7 +2,6 @@ package io.swarmlet.api.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -40,14 +39,10 @@ public final class FreePorts {
         throw new IllegalStateException("no free port between " + FIRST + " and " + LAST);
     }
 
+    /** The wildcard address binds only if no listener holds the port on any address, loopback ones included. */
     private static boolean bindable(int port) {
         try (ServerSocket s = new ServerSocket()) {
-            s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-        } catch (IOException e) {
-            return false;
-        }
-        try (ServerSocket s = new ServerSocket()) {
-            s.bind(new InetSocketAddress(port)); // also free on the wildcard address
+            s.bind(new InetSocketAddress(port));
             return true;
         } catch (IOException e) {
             return false;
